@@ -1,0 +1,49 @@
+//! The one path from Python to a kernel: array borrowing, dtype dispatch, GIL release, error mapping.
+
+use cs231n_kernels::{KernelError, Real, RowsBuf};
+use numpy::{Element, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use std::borrow::Cow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// A 2-D float array of either supported dtype.
+#[derive(FromPyObject)]
+pub enum Mat<'py> {
+    F64(PyReadonlyArray2<'py, f64>),
+    F32(PyReadonlyArray2<'py, f32>),
+}
+
+/// Converts a kernel error into the Python exception the contract promises.
+pub fn to_pyerr(e: KernelError) -> PyErr {
+    match e {
+        KernelError::OutOfMemory { .. } => PyMemoryError::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// Runs `f` with the GIL released, turning kernel errors (and, defensively, panics) into exceptions.
+pub fn run<R: Send>(py: Python<'_>, f: impl FnOnce() -> Result<R, KernelError> + Send) -> PyResult<R> {
+    match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
+        Ok(r) => r.map_err(to_pyerr),
+        Err(_) => Err(PyRuntimeError::new_err("cs231n_rs internal error (a kernel panicked); please report it")),
+    }
+}
+
+/// The error for two arrays that should share a float dtype.
+pub fn dtype_mismatch(a: &str, b: &str) -> PyErr {
+    PyTypeError::new_err(format!("{a} and {b} must have the same float dtype (float32 or float64)"))
+}
+
+/// Row view of a borrowed array: borrowed when its rows are contiguous, copied otherwise.
+pub fn rows<'a, T: Real + Element>(a: &'a PyReadonlyArray2<'_, T>) -> PyResult<RowsBuf<'a, T>> {
+    RowsBuf::from_view(a.as_array()).map_err(to_pyerr)
+}
+
+/// An int64 vector as a slice (copied only when the array is not contiguous).
+pub fn ints<'a>(a: &'a PyReadonlyArray1<'_, i64>) -> Cow<'a, [i64]> {
+    match a.as_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(a.as_array().to_vec()),
+    }
+}

@@ -1,0 +1,24 @@
+//! Pure-Rust kernels behind cs231n-rs.
+//!
+//! Nothing here knows about Python: every kernel takes plain slices (or [`Rows`] views), is generic
+//! over `f32`/`f64` through [`Real`], validates its inputs and returns a [`KernelError`] instead of
+//! panicking. Parallel kernels split their work into chunks whose boundaries depend only on the
+//! problem size, and combine partial results in a fixed order, so the bits of every result are the
+//! same for any thread count.
+
+pub mod distances;
+pub mod error;
+pub mod gather;
+pub mod knn;
+pub mod layout;
+pub mod linear_loss;
+pub mod matmul;
+pub mod real;
+pub mod threads;
+
+pub use error::KernelError;
+pub use layout::{Rows, RowsBuf};
+pub use real::Real;
+
+/// Result type of every kernel.
+pub type KResult<T> = Result<T, KernelError>;

@@ -1,0 +1,59 @@
+//! The float types every kernel is generic over.
+
+use num_traits::{Float, FromPrimitive, NumAssign, ToPrimitive};
+
+/// `f32` or `f64`.
+pub trait Real:
+    Float + FromPrimitive + ToPrimitive + NumAssign + Default + Send + Sync + std::fmt::Debug + 'static
+{
+    /// Conversion from `f64` (rounding for `f32`).
+    fn of(x: f64) -> Self;
+    /// Widening to `f64`.
+    fn wide(self) -> f64;
+    /// NumPy's `maximum`: NaN wins, unlike `f64::max`.
+    #[inline(always)]
+    fn nan_max(self, other: Self) -> Self {
+        if self.is_nan() || self > other {
+            self
+        } else if other.is_nan() {
+            other
+        } else {
+            other.max(self)
+        }
+    }
+}
+
+impl Real for f32 {
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn wide(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Real for f64 {
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn wide(self) -> f64 {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_max_propagates_nan_like_numpy() {
+        assert!(f64::NAN.nan_max(1.0).is_nan());
+        assert!(1.0f64.nan_max(f64::NAN).is_nan());
+        assert_eq!(2.0f32.nan_max(1.0), 2.0);
+        assert_eq!(f64::NEG_INFINITY.nan_max(-3.0), -3.0);
+    }
+}

@@ -19,13 +19,14 @@ NUM_THREADS_ENV_VAR: str = _core.NUM_THREADS_ENV_VAR
 
 def set_num_threads(n: int) -> None:
     """Sets the number of threads the Rust kernels use (``n >= 1``). Results do not depend on it."""
-    if isinstance(n, bool) or not isinstance(n, int):
-        try:
-            import operator
+    import operator
 
-            n = operator.index(n)
-        except TypeError:
-            raise TypeError("n: expected an int number of threads, got %s" % type(n).__name__) from None
+    if isinstance(n, bool):
+        raise TypeError("n: expected an int number of threads, got bool")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError("n: expected an int number of threads, got %s" % type(n).__name__) from None
     _core.set_num_threads(n)
 
 

@@ -16,11 +16,18 @@ def linear_loss(kind, W, X, y, reg, idx=None):
     if X.shape[1] != W.shape[0]:
         raise ValueError("X: expected shape (N, %d) to match W of shape %s, got %s" % (W.shape[0], W.shape, X.shape))
     y = labels(y, "y", X.shape[0] if idx is None else len(idx))
-    try:
-        reg = float(reg)
-    except (TypeError, ValueError):
-        raise TypeError("reg: expected a float, got %s" % type(reg).__name__) from None
+    reg = _as_reg(reg)
     loss, dW = _core.linear_loss(kind, W, X, y, reg, idx)
     if result != work:
         dW = dW.astype(result)
     return result.type(loss), dW
+
+
+def _as_reg(reg):
+    """The regularization strength as a Python float; TypeError for strings, arrays and the like."""
+    if isinstance(reg, (float, int)) and not isinstance(reg, bool):
+        return float(reg)
+    r = np.asarray(reg)
+    if r.ndim != 0 or r.dtype.kind not in "biuf":
+        raise TypeError("reg: expected a real number, got %r" % (reg,))
+    return float(r)

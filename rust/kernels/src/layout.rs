@@ -41,6 +41,11 @@ impl<'a, T> Rows<'a, T> {
         self.data.as_ptr()
     }
 
+    /// The underlying elements (rows `row_stride` apart).
+    pub fn data_slice(&self) -> &'a [T] {
+        self.data
+    }
+
     /// Shape as `(nrows, ncols)` for error messages.
     pub fn shape_str(&self) -> String {
         format!("({}, {})", self.nrows, self.ncols)

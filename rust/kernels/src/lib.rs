@@ -14,6 +14,7 @@ pub mod layout;
 pub mod linear_loss;
 pub mod matmul;
 pub mod real;
+pub mod simd;
 pub mod threads;
 
 pub use error::KernelError;

@@ -12,6 +12,7 @@
 use crate::error::{checked_len, try_zeros, KernelError};
 use crate::layout::wrap_index;
 use crate::matmul::{gemm, Operand};
+use crate::simd::{isa, vector_registers, Isa, MulAdd, Unfused};
 use crate::threads;
 use crate::{KResult, Real, Rows};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,10 +78,253 @@ impl ScoreLoss for SoftmaxCrossEntropy {
     }
 }
 
-/// Rows per block: 32 rows of 3073 doubles (786 KB) stay in a 1-2 MB L2 between the two GEMMs.
+/// Rows per block of the GEMM path: 32 rows of 3073 doubles (786 KB) stay in L2 between the GEMMs.
 const BLOCK: usize = 32;
 /// At most this many partial gradients (fixed by N, never by the thread count).
 const MAX_GROUPS: usize = 8;
+
+/// Everything a group of samples needs; the group owns a partial dW of `d x width` (C padded).
+struct Group<'a, T> {
+    x: Rows<'a, T>,
+    /// Row of X for each sample (empty: sample i is row i).
+    rows: &'a [usize],
+    y: &'a [i64],
+    /// W packed C-ordered as d x width, zero-padded past column c (micro path) or W itself (GEMM path).
+    wp: &'a [T],
+    w_ld: usize,
+    zero_row: &'a [T],
+    d: usize,
+    c: usize,
+}
+
+impl<'a, T: Real> Group<'a, T> {
+    #[inline(always)]
+    fn x_row(&self, i: usize) -> &'a [T] {
+        self.x.row(if self.rows.is_empty() { i } else { self.rows[i] })
+    }
+}
+
+/// The register-blocked path: R samples at a time, C padded to CW lanes.
+///   pass 1: acc[k][:] = sum_d x_k[d] * Wp[d, :]          (scores of the R samples)
+///   loss:   acc[k][:] <- dL/ds (padding lanes set to 0)
+///   pass 2: dWp[d, :] += sum_k x_k[d] * acc[k][:]          (rank-R update, x_k still in cache)
+#[inline(always)]
+fn micro_group<T: Real, L: ScoreLoss, M: MulAdd, const CW: usize, const R: usize>(
+    g: &Group<'_, T>,
+    s0: usize,
+    s1: usize,
+    dwp: &mut [T],
+) -> f64 {
+    let d = g.d;
+    assert!(g.wp.len() >= d * CW && dwp.len() >= d * CW && g.zero_row.len() >= d, "micro kernel buffers");
+    let mut loss = 0.0f64;
+    let mut s = s0;
+    while s < s1 {
+        let valid = R.min(s1 - s);
+        let mut xr: [&[T]; R] = [g.zero_row; R];
+        for (k, slot) in xr.iter_mut().enumerate().take(valid) {
+            *slot = g.x_row(s + k);
+        }
+        let mut acc = [[T::zero(); CW]; R];
+        for dd in 0..d {
+            // SAFETY: dd < d, wp holds d rows of CW, every xr[k] holds at least d elements.
+            let wrow = unsafe { &*(g.wp.as_ptr().add(dd * CW) as *const [T; CW]) };
+            for k in 0..R {
+                let xv = unsafe { *xr[k].get_unchecked(dd) };
+                for j in 0..CW {
+                    acc[k][j] = M::mul_add(xv, wrow[j], acc[k][j]);
+                }
+            }
+        }
+        for (k, a) in acc.iter_mut().enumerate() {
+            if k < valid {
+                loss += L::row(&mut a[..g.c], g.y[s + k] as usize);
+                a[g.c..].fill(T::zero());
+            } else {
+                a.fill(T::zero());
+            }
+        }
+        for dd in 0..d {
+            // SAFETY: as above, dwp holds d rows of CW.
+            let dw = unsafe { &mut *(dwp.as_mut_ptr().add(dd * CW) as *mut [T; CW]) };
+            let mut v = *dw;
+            for k in 0..R {
+                let xv = unsafe { *xr[k].get_unchecked(dd) };
+                for j in 0..CW {
+                    v[j] = M::mul_add(xv, acc[k][j], v[j]);
+                }
+            }
+            *dw = v;
+        }
+        s += R;
+    }
+    loss
+}
+
+/// The same computation as [`micro_group`] with explicit 256-bit vectors (CW lanes = CW / LANES
+/// vectors per sample). Compiled through the target-feature wrappers below.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn micro_group_simd<T: Real, L: ScoreLoss, const CW: usize, const R: usize>(
+    g: &Group<'_, T>,
+    s0: usize,
+    s1: usize,
+    dwp: &mut [T],
+) -> f64 {
+    let d = g.d;
+    let lanes = T::LANES;
+    assert!(CW % lanes == 0 && g.wp.len() >= d * CW && dwp.len() >= d * CW && g.zero_row.len() >= d, "micro kernel buffers");
+    // V = CW / lanes vectors per row; written with CW-sized arrays and a stride of `lanes`.
+    let nv = CW / lanes;
+    let mut loss = 0.0f64;
+    let mut s = s0;
+    let mut buf = [[T::zero(); CW]; R];
+    while s < s1 {
+        let valid = R.min(s1 - s);
+        let mut xr: [*const T; R] = [g.zero_row.as_ptr(); R];
+        for (k, slot) in xr.iter_mut().enumerate().take(valid) {
+            *slot = g.x_row(s + k).as_ptr();
+        }
+        let mut acc = [[T::splat(T::zero()); 4]; R];
+        let wp = g.wp.as_ptr();
+        for dd in 0..d {
+            let wrow = wp.add(dd * CW);
+            let mut wv = [T::splat(T::zero()); 4];
+            for v in 0..nv {
+                wv[v] = T::load(wrow.add(v * lanes));
+            }
+            for k in 0..R {
+                let xv = T::splat(*xr[k].add(dd));
+                for v in 0..nv {
+                    acc[k][v] = T::fma(xv, wv[v], acc[k][v]);
+                }
+            }
+        }
+        for k in 0..R {
+            for v in 0..nv {
+                T::store(buf[k].as_mut_ptr().add(v * lanes), acc[k][v]);
+            }
+            if k < valid {
+                loss += L::row(&mut buf[k][..g.c], g.y[s + k] as usize);
+                buf[k][g.c..].fill(T::zero());
+            } else {
+                buf[k].fill(T::zero());
+            }
+            for v in 0..nv {
+                acc[k][v] = T::load(buf[k].as_ptr().add(v * lanes));
+            }
+        }
+        let dwptr = dwp.as_mut_ptr();
+        for dd in 0..d {
+            let dwrow = dwptr.add(dd * CW);
+            let mut dv = [T::splat(T::zero()); 4];
+            for v in 0..nv {
+                dv[v] = T::load(dwrow.add(v * lanes));
+            }
+            for k in 0..R {
+                let xv = T::splat(*xr[k].add(dd));
+                for v in 0..nv {
+                    dv[v] = T::fma(xv, acc[k][v], dv[v]);
+                }
+            }
+            for v in 0..nv {
+                T::store(dwrow.add(v * lanes), dv[v]);
+            }
+        }
+        s += R;
+    }
+    loss
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn micro_group_avx2<T: Real, L: ScoreLoss, const CW: usize, const R: usize>(
+    g: &Group<'_, T>,
+    s0: usize,
+    s1: usize,
+    dwp: &mut [T],
+) -> f64 {
+    micro_group_simd::<T, L, CW, R>(g, s0, s1, dwp)
+}
+
+/// AVX-512VL gives 32 ymm registers: twice the samples per step, half the W traffic per sample.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,avx512f,avx512vl")]
+unsafe fn micro_group_avx512<T: Real, L: ScoreLoss, const CW: usize, const R: usize>(
+    g: &Group<'_, T>,
+    s0: usize,
+    s1: usize,
+    dwp: &mut [T],
+) -> f64 {
+    micro_group_simd::<T, L, CW, R>(g, s0, s1, dwp)
+}
+
+fn micro_call<T: Real, L: ScoreLoss, const CW: usize, const R: usize>(isa: Isa, g: &Group<'_, T>, s0: usize, s1: usize, dwp: &mut [T]) -> f64 {
+    match isa {
+        // SAFETY: `isa()` detected these features on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { micro_group_avx2::<T, L, CW, R>(g, s0, s1, dwp) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { micro_group_avx512::<T, L, CW, R>(g, s0, s1, dwp) },
+        _ => micro_group::<T, L, Unfused, CW, R>(g, s0, s1, dwp),
+    }
+}
+
+/// Padded width CW and samples per step R of the micro path for C classes, or None (C too large:
+/// GEMM path). CW is C rounded up to whole 256-bit vectors (V of them); R is the most samples whose
+/// R x V accumulators leave room for the V weight vectors and a broadcast, capped at 8.
+fn micro_plan<T: Real>(isa: Isa, c: usize) -> Option<(usize, usize)> {
+    let lanes = T::LANES;
+    let vecs = c.div_ceil(lanes);
+    if vecs > 4 {
+        return None;
+    }
+    let r = ((vector_registers(isa) - vecs - 1) / vecs).min(8);
+    Some((vecs * lanes, r))
+}
+
+fn micro_dispatch<T: Real, L: ScoreLoss>(isa: Isa, plan: (usize, usize), g: &Group<'_, T>, s0: usize, s1: usize, dwp: &mut [T]) -> f64 {
+    macro_rules! arms {
+        ($(($cw:literal, $r:literal)),*) => {
+            match plan {
+                $(($cw, $r) => micro_call::<T, L, $cw, $r>(isa, g, s0, s1, dwp),)*
+                _ => unreachable!("micro_plan yields only the listed (CW, R) pairs"),
+            }
+        };
+    }
+    // 16 registers: f64 (4,8) (8,6) (12,4) (16,2); f32 (8,8) (16,6) (24,4) (32,2)
+    // 32 registers: f64 (4,8) (8,8) (12,8) (16,6); f32 (8,8) (16,8) (24,8) (32,6)
+    arms!((4, 8), (8, 6), (12, 4), (16, 2), (8, 8), (12, 8), (16, 6), (16, 8), (24, 4), (24, 8), (32, 2), (32, 6))
+}
+
+/// The GEMM path (many classes): per block of 32 samples, scores = Xb W, dS in place, dW += Xb^T dS.
+fn gemm_group<T: Real, L: ScoreLoss>(g: &Group<'_, T>, s0: usize, s1: usize, part: &mut [T]) -> f64 {
+    let (d, c) = (g.d, g.c);
+    let mut xb: Vec<T> = vec![T::zero(); BLOCK * d];
+    let mut sc = vec![T::zero(); BLOCK * c];
+    let mut loss = 0.0f64;
+    let mut r0 = s0;
+    while r0 < s1 {
+        let r1 = (r0 + BLOCK).min(s1);
+        let b = r1 - r0;
+        for (r, dst) in (r0..r1).zip(xb.chunks_mut(d)) {
+            dst.copy_from_slice(g.x_row(r));
+        }
+        let xptr = xb.as_ptr();
+        // SAFETY: xb holds b rows of d; wp is d x c with rows w_ld apart; sc is BLOCK x c; part d x c.
+        unsafe {
+            gemm(b, c, d, sc.as_mut_ptr(), c, false, Operand::rows(xptr, d), Operand::rows(g.wp.as_ptr(), g.w_ld), T::one(), false);
+        }
+        for (r, srow) in sc.chunks_mut(c).take(b).enumerate() {
+            loss += L::row(srow, g.y[r0 + r] as usize);
+        }
+        unsafe {
+            gemm(d, c, b, part.as_mut_ptr(), c, true, Operand::transposed(xptr, d), Operand::rows(sc.as_ptr(), c), T::one(), false);
+        }
+        r0 = r1;
+    }
+    loss
+}
 
 /// Loss and gradient of `L` for `scores = X[idx] W` (or `X W` when `idx` is None).
 ///
@@ -120,43 +364,45 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
         None => Vec::new(),
     };
 
-    let nblocks = n.div_ceil(BLOCK);
-    let groups = nblocks.min(MAX_GROUPS);
-    let dc = d * c;
-    let mut partials: Vec<T> = try_zeros(checked_len(groups, dc, "partial gradients")?, "partial gradients")?;
-    let losses: Vec<AtomicU64> = (0..groups).map(|_| AtomicU64::new(0)).collect();
-    let gather = idx.is_some() || x.row_stride < d;
-
-    threads::for_each_chunk_mut(&mut partials, dc.max(1), |g, part| {
-        let (b0, b1) = (g * nblocks / groups, (g + 1) * nblocks / groups);
-        let mut xb: Vec<T> = if gather { vec![T::zero(); BLOCK * d] } else { Vec::new() };
-        let mut sc = vec![T::zero(); BLOCK * c];
-        let mut loss = 0.0f64;
-        for blk in b0..b1 {
-            let (r0, r1) = (blk * BLOCK, ((blk + 1) * BLOCK).min(n));
-            let b = r1 - r0;
-            let (xptr, ld) = if gather {
-                for (r, dst) in (r0..r1).zip(xb.chunks_mut(d)) {
-                    let src = if rows.is_empty() { r } else { rows[r] };
-                    dst.copy_from_slice(x.row(src));
-                }
-                (xb.as_ptr(), d)
-            } else {
-                (x.row(r0).as_ptr(), x.row_stride)
-            };
-            // SAFETY: xptr addresses b rows of d elements, ld apart; w is d x c with its row stride;
-            // sc holds BLOCK x c and part d x c, both owned here and disjoint from the inputs.
-            unsafe {
-                gemm(b, c, d, sc.as_mut_ptr(), c, false, Operand::rows(xptr, ld), Operand::rows(w.as_ptr(), w.row_stride), T::one(), false);
+    let isa = isa();
+    let plan = micro_plan::<T>(isa, c);
+    let width = plan.map_or(c, |(cw, _)| cw);
+    let packed: Vec<T> = match plan {
+        Some((cw, _)) => {
+            let mut p = try_zeros(checked_len(d, cw, "packed W")?, "packed W")?;
+            for (i, dst) in p.chunks_mut(cw).enumerate() {
+                dst[..c].copy_from_slice(w.row(i));
             }
-            for (r, srow) in sc.chunks_mut(c).take(b).enumerate() {
-                loss += L::row(srow, y[r0 + r] as usize);
-            }
-            unsafe {
-                gemm(d, c, b, part.as_mut_ptr(), c, true, Operand::transposed(xptr, ld), Operand::rows(sc.as_ptr(), c), T::one(), false);
-            }
+            p
         }
-        losses[g].store(loss.to_bits(), Ordering::Relaxed);
+        None => Vec::new(),
+    };
+    let zero_row = try_zeros::<T>(d, "a zero row")?;
+    let group = Group {
+        x,
+        rows: &rows,
+        y,
+        wp: if plan.is_some() { &packed } else { w.data_slice() },
+        w_ld: if plan.is_some() { width } else { w.row_stride },
+        zero_row: &zero_row,
+        d,
+        c,
+    };
+
+    // Samples are split into `groups` contiguous ranges, a function of N only.
+    let groups = n.div_ceil(BLOCK).min(MAX_GROUPS);
+    let dwidth = checked_len(d, width, "partial gradients")?;
+    // One slack element per group keeps every group's chunk non-empty (so it runs) when D = 0.
+    let stride = dwidth + 1;
+    let mut partials: Vec<T> = try_zeros(checked_len(groups, stride, "partial gradients")?, "partial gradients")?;
+    let losses: Vec<AtomicU64> = (0..groups).map(|_| AtomicU64::new(0)).collect();
+    threads::for_each_chunk_mut(&mut partials, stride, |gi, part| {
+        let (s0, s1) = (gi * n / groups, (gi + 1) * n / groups);
+        let loss = match plan {
+            Some(p) => micro_dispatch::<T, L>(isa, p, &group, s0, s1, part),
+            None => gemm_group::<T, L>(&group, s0, s1, part),
+        };
+        losses[gi].store(loss.to_bits(), Ordering::Relaxed);
     });
 
     // dW = (sum of partials in group order) / N + 2 reg W
@@ -166,11 +412,13 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
     threads::for_each_chunk_mut(dw, c * 256, |chunk, out| {
         for (k, o) in out.iter_mut().enumerate() {
             let e = chunk * c * 256 + k;
-            let mut acc = partials[e];
-            for g in 1..groups {
-                acc += partials[g * dc + e];
+            let (i, j) = (e / c, e % c);
+            let pe = i * width + j;
+            let mut acc = partials[pe];
+            for gi in 1..groups {
+                acc += partials[gi * stride + pe];
             }
-            *o = acc / n_t + two_reg * w.row(e / c)[e % c];
+            *o = acc / n_t + two_reg * w.row(i)[j];
         }
     });
     let data_loss: f64 = losses.iter().map(|l| f64::from_bits(l.load(Ordering::Relaxed))).sum();

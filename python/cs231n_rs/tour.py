@@ -1,0 +1,316 @@
+"""``cs231n-rs tour``: assignment 1's pipelines end to end, on the embedded digits or on CIFAR-10.
+
+Stages (each a function ``stage_*(data, out, progress, quick)`` returning a result dict, listed in
+:data:`STAGES`, so more can be appended):
+
+* kNN: 5-fold cross-validation over cs231n's ``k_choices`` (folds by ``np.array_split``, as
+  knn.ipynb), best k, test accuracy; ``knn_cross_validation.png``.
+* SVM and softmax: rows flattened, the mean training image subtracted, a bias column of ones
+  appended (as svm.ipynb and softmax.ipynb); a grid search over learning rate x regularisation
+  strength picked on the validation split; ``svm_weights.png``, ``softmax_weights.png`` (the learned
+  templates, one tile per class) and ``svm_loss_history.png``.
+
+The digits (8x8 images upsampled to 32x32x3, see :mod:`cs231n_rs.datasets`) need no download;
+``--cifar-dir`` runs on real CIFAR-10 with the notebooks' subsampling (5000 train / 500 test for kNN,
+49000 / 1000 / 1000 for the linear classifiers). NumPy's global RNG is seeded with 0 first, so a run
+is reproducible. Plots are drawn with matplotlib's Agg renderer (no display needed).
+"""
+
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_OUT = "cs231n-rs-tour"
+
+#: knn.ipynb's cross-validation settings.
+NUM_FOLDS = 5
+K_CHOICES = [1, 3, 5, 8, 10, 12, 15, 20, 50, 100]
+
+CIFAR10_CLASSES = ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+#: (learning rates, regularisation strengths) per dataset and classifier. CIFAR-10: the notebooks'
+#: grids (svm.ipynb; softmax.ipynb 2024). Digits: found by a wider search (lr 1e-9..1e-6 x reg
+#: 1..2.5e4, 1500 iterations): lr 1e-6 with reg 1e3 is best for both (val ~0.97, test ~0.96-0.98),
+#: lr 1e-8 and below under-trains (< 0.85).
+LINEAR_GRIDS = {
+    "cifar10": {"LinearSVM": ([1e-7, 5e-5], [2.5e4, 5e4]), "Softmax": ([1e-7, 5e-7], [2.5e4, 5e4])},
+    "digits": {"LinearSVM": ([1e-7, 1e-6], [1e3, 1e4]), "Softmax": ([1e-7, 1e-6], [1e3, 1e4])},
+}
+NUM_ITERS, QUICK_NUM_ITERS = 1500, 200
+BATCH_SIZE = 200
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_arguments(parser):
+    """Adds the ``tour`` options to an argparse (sub)parser."""
+    parser.add_argument(
+        "--cifar-dir", metavar="PATH", help="the cifar-10-batches-py folder (default: the embedded digits)"
+    )
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, metavar="DIR", help="folder for the plots (default: ./%s)" % DEFAULT_OUT
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer SGD iterations (and smaller CIFAR-10 subsets)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args, argv=()):
+    """Runs ``cs231n-rs tour`` for parsed ``args``; returns the exit code."""
+    start = time.perf_counter()
+    np.random.seed(0)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = not args.no_progress and sys.stderr.isatty()
+    try:
+        data = load_data(args.cifar_dir, args.quick)
+    except (OSError, ValueError) as exc:  # missing or malformed CIFAR-10 folder
+        print("cs231n-rs tour: %s" % exc, file=sys.stderr)
+        return 1
+    print("cs231n-rs tour on %s" % data["description"])
+    results = [stage(data, out, progress, args.quick) for stage in STAGES]
+    print()
+    print_table(results)
+    print()
+    print("total %.1f s; plots in %s" % (time.perf_counter() - start, out.resolve()))
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Data
+
+
+def load_data(cifar_dir=None, quick=False):
+    """The splits the stages share, as a dict:
+
+    - ``splits``: get_CIFAR10_data's dict (images (N, 3, 32, 32), pixels 0..255, no mean subtracted);
+    - ``dataset`` ('digits' or 'cifar10'), ``description``, ``classes`` (names by label);
+    - ``knn_sizes``: (training, test) images the kNN stage uses (the first of each split).
+    """
+    if cifar_dir is None:
+        from .datasets import DIGITS_CLASSES, get_digits_data
+
+        splits = get_digits_data(size="cifar", subtract_mean=False)
+        knn_sizes = (len(splits["y_train"]), len(splits["y_test"]))
+        description = "the embedded digits (8x8 upsampled to 3x32x32; %s train / val / test)" % _split_sizes(splits)
+        return {"dataset": "digits", "classes": list(DIGITS_CLASSES), "splits": splits, "knn_sizes": knn_sizes,
+                "description": description}
+    from .data_utils import get_CIFAR10_data
+
+    num = (4900, 500, 500) if quick else (49000, 1000, 1000)
+    splits = get_CIFAR10_data(*num, subtract_mean=False, cifar10_dir=cifar_dir)
+    knn_sizes = (1000, 100) if quick else (5000, 500)
+    return {"dataset": "cifar10", "classes": CIFAR10_CLASSES, "splits": splits, "knn_sizes": knn_sizes,
+            "description": "CIFAR-10 from %s (%s train / val / test)" % (cifar_dir, _split_sizes(splits))}
+
+
+def _split_sizes(splits):
+    return " / ".join(str(len(splits[k])) for k in ("y_train", "y_val", "y_test"))
+
+
+def rows(X):
+    """Images (N, ...) as float64 rows (N, D)."""
+    return np.reshape(X, (X.shape[0], -1)).astype(np.float64, copy=False)
+
+
+def linear_rows(data):
+    """(X_train, y_train, X_val, y_val, X_test, y_test) for the linear classifiers, as svm.ipynb builds
+    them: flattened rows, minus the mean training row, with a bias column of ones. Computed once per
+    ``data`` (cached in it)."""
+    if "linear_rows" not in data:
+        s = data["splits"]
+        X_train, X_val, X_test = rows(s["X_train"]), rows(s["X_val"]), rows(s["X_test"])
+        mean_image = np.mean(X_train, axis=0)
+        with_bias = [np.hstack([X - mean_image, np.ones((X.shape[0], 1))]) for X in (X_train, X_val, X_test)]
+        data["linear_rows"] = (with_bias[0], s["y_train"], with_bias[1], s["y_val"], with_bias[2], s["y_test"])
+    return data["linear_rows"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Stages
+
+
+def stage_knn(data, out, progress, quick=False):
+    """kNN: cross-validate k on the training split, then test with the best k."""
+    from .classifiers import KNearestNeighbor
+
+    start = time.perf_counter()
+    n_train, n_test = data["knn_sizes"]
+    s = data["splits"]
+    X_train, y_train = rows(s["X_train"][:n_train]), s["y_train"][:n_train]
+    X_test, y_test = rows(s["X_test"][:n_test]), s["y_test"][:n_test]
+
+    k_to_accuracies = cross_validate_knn(X_train, y_train, K_CHOICES, NUM_FOLDS, progress)
+    means = {k: np.mean(acc) for k, acc in k_to_accuracies.items()}
+    best_k = max(K_CHOICES, key=lambda k: means[k])  # ties: the smallest k
+    classifier = KNearestNeighbor()
+    classifier.train(X_train, y_train)
+    test_acc = np.mean(classifier.predict(X_test, k=best_k) == y_test)
+    png = plot_knn_cross_validation(k_to_accuracies, out / "knn_cross_validation.png")
+    return _result("kNN", "k=%d" % best_k, means[best_k], test_acc, start, [png])
+
+
+def stage_svm(data, out, progress, quick=False):
+    """Multiclass SVM trained by SGD, hyperparameters chosen on the validation split."""
+    from .classifiers import LinearSVM
+
+    return _stage_linear("SVM", LinearSVM, data, out, progress, quick, "svm_weights.png", "svm_loss_history.png")
+
+
+def stage_softmax(data, out, progress, quick=False):
+    """Softmax classifier trained by SGD, hyperparameters chosen on the validation split."""
+    from .classifiers import Softmax
+
+    return _stage_linear("Softmax", Softmax, data, out, progress, quick, "softmax_weights.png")
+
+
+#: The tour, in order; each stage is ``stage(data, out, progress, quick) -> result dict``.
+STAGES = [stage_knn, stage_svm, stage_softmax]
+
+
+def _stage_linear(pipeline, cls, data, out, progress, quick, weights_png, history_png=None):
+    """The shared body of the SVM and softmax stages: grid search, test accuracy, plots."""
+    start = time.perf_counter()
+    X_train, y_train, X_val, y_val, X_test, y_test = linear_rows(data)
+    learning_rates, regs = LINEAR_GRIDS[data["dataset"]][cls.__name__]
+    num_iters = QUICK_NUM_ITERS if quick else NUM_ITERS
+    best = grid_search(cls, (X_train, y_train, X_val, y_val), learning_rates, regs, num_iters, progress, pipeline)
+    test_acc = np.mean(best["model"].predict(X_test) == y_test)
+    image_shape = data["splits"]["X_train"].shape[1:]
+    files = [plot_weights(best["model"].W, image_shape, data["classes"], out / weights_png, pipeline)]
+    if history_png:
+        files.append(plot_loss_history(best["history"], out / history_png, pipeline))
+    params = "lr=%.3g reg=%.3g" % (best["learning_rate"], best["reg"])
+    return _result(pipeline, params, best["val_acc"], test_acc, start, files)
+
+
+def _result(pipeline, params, val_acc, test_acc, start, files):
+    return {"pipeline": pipeline, "params": params, "val_acc": float(val_acc), "test_acc": float(test_acc),
+            "seconds": time.perf_counter() - start, "files": [str(f) for f in files]}
+
+
+# ----------------------------------------------------------------------------------------------
+# Training
+
+
+def cross_validate_knn(X_train, y_train, k_choices, num_folds, progress):
+    """{k: [accuracy on fold i for i in range(num_folds)]}, folds from ``np.array_split`` as in knn.ipynb.
+    The distances to a held-out fold are computed once and reused for every k."""
+    from tqdm import tqdm
+
+    from .classifiers import KNearestNeighbor
+
+    X_folds, y_folds = np.array_split(X_train, num_folds), np.array_split(y_train, num_folds)
+    k_to_accuracies = {k: [] for k in k_choices}
+    total = num_folds * len(k_choices)
+    with tqdm(total=total, desc="kNN folds x k", disable=not progress, file=sys.stderr, leave=False) as bar:
+        for i in range(num_folds):
+            X_rest = np.concatenate(X_folds[:i] + X_folds[i + 1:])
+            y_rest = np.concatenate(y_folds[:i] + y_folds[i + 1:])
+            classifier = KNearestNeighbor()
+            classifier.train(X_rest, y_rest)
+            dists = classifier.compute_distances_no_loops(X_folds[i])
+            for k in k_choices:
+                k_to_accuracies[k].append(float(np.mean(classifier.predict_labels(dists, k=k) == y_folds[i])))
+                bar.update()
+    return k_to_accuracies
+
+
+def grid_search(cls, splits, learning_rates, regs, num_iters, progress, desc):
+    """Trains ``cls`` for every (learning rate, reg) and keeps the best on validation (a run whose
+    weights overflowed to inf/NaN, like svm.ipynb's lr=5e-5 on CIFAR-10, is never the best unless all
+    are). Returns a dict with ``model``, ``history``, ``learning_rate``, ``reg``, ``val_acc`` and
+    ``results`` ({(lr, reg): (train accuracy, val accuracy)}, as the notebooks' ``results``)."""
+    from tqdm import tqdm
+
+    X_train, y_train, X_val, y_val = splits
+    best, results = None, {}
+    grid = list(itertools.product(learning_rates, regs))
+    for lr, reg in tqdm(grid, desc=desc + " grid", disable=not progress, file=sys.stderr, leave=False):
+        model = cls()
+        history = model.train(X_train, y_train, learning_rate=lr, reg=reg, num_iters=num_iters, batch_size=BATCH_SIZE)
+        train_acc = float(np.mean(model.predict(X_train) == y_train))
+        val_acc = float(np.mean(model.predict(X_val) == y_val))
+        results[(lr, reg)] = (train_acc, val_acc)
+        score = (bool(np.all(np.isfinite(model.W))), val_acc)
+        if best is None or score > best["score"]:
+            best = {"model": model, "history": history, "learning_rate": lr, "reg": reg, "val_acc": val_acc}
+            best["score"] = score
+    best["results"] = results
+    del best["score"]
+    return best
+
+
+# ----------------------------------------------------------------------------------------------
+# Plots (matplotlib's object API with the Agg canvas: no pyplot state, no display)
+
+
+def _figure(**kwargs):
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def plot_knn_cross_validation(k_to_accuracies, path):
+    """Every fold's accuracy per k, and the mean with a standard-deviation error bar (knn.ipynb)."""
+    fig = _figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    ks = sorted(k_to_accuracies)
+    for k in ks:
+        ax.scatter([k] * len(k_to_accuracies[k]), k_to_accuracies[k], color="tab:blue", s=12)
+    means = [np.mean(k_to_accuracies[k]) for k in ks]
+    stds = [np.std(k_to_accuracies[k]) for k in ks]
+    ax.errorbar(ks, means, yerr=stds, color="tab:orange", capsize=3)
+    ax.set_title("Cross-validation on k")
+    ax.set_xlabel("k")
+    ax.set_ylabel("Cross-validation accuracy")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    return path
+
+
+def plot_weights(W, image_shape, classes, path, title):
+    """The learned weights without the bias row, one image per class, rescaled to 0..255 over all
+    classes (svm.ipynb). ``image_shape`` is (3, H, W) (channels first, as the splits)."""
+    images = W[:-1, :].T.reshape((W.shape[1],) + tuple(image_shape)).transpose(0, 2, 3, 1)
+    images = np.nan_to_num(images)  # a diverged run still gets a (meaningless) picture
+    w_min, w_max = np.min(images), np.max(images)
+    images = 255.0 * (images - w_min) / max(w_max - w_min, 1e-12)
+    fig = _figure(figsize=(10, 4.5))
+    axes = fig.subplots(2, (len(classes) + 1) // 2).ravel()
+    for ax, image, name in zip(axes, images, classes):
+        ax.imshow(image.astype("uint8"))
+        ax.set_title(name)
+        ax.axis("off")
+    fig.suptitle("%s weights" % title)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    return path
+
+
+def plot_loss_history(history, path, title):
+    """The minibatch loss per SGD iteration (svm.ipynb)."""
+    fig = _figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    ax.plot(history)
+    ax.set_title("%s loss history" % title)
+    ax.set_xlabel("Iteration number")
+    ax.set_ylabel("Loss value")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# Report
+
+
+def print_table(results):
+    """The summary table: one row per stage."""
+    header = "%-10s %-24s %8s %9s %8s" % ("pipeline", "best hyperparameters", "val acc", "test acc", "seconds")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print("%-10s %-24s %8.3f %9.3f %8.1f" % (r["pipeline"], r["params"], r["val_acc"], r["test_acc"], r["seconds"]))
+    print("(kNN: val acc is the mean %d-fold cross-validation accuracy of the best k)" % NUM_FOLDS)

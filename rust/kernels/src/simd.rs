@@ -1,0 +1,164 @@
+//! Runtime instruction-set dispatch for the hand-blocked kernels.
+//!
+//! Kernels are written once, generic over [`MulAdd`], with `#[inline(always)]` bodies; a thin
+//! `#[target_feature(enable = "avx2,fma")]` wrapper compiles them with FMA and 256-bit vectors, and a
+//! plain wrapper serves other CPUs. Wheels are built for baseline x86-64 (no `target-cpu=native`).
+
+use crate::Real;
+use std::sync::OnceLock;
+
+/// The instruction sets a kernel can be compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// x86-64 with AVX2 and FMA (16 vector registers).
+    Avx2Fma,
+    /// x86-64 with AVX-512F/VL as well: the same 256-bit code, but 32 vector registers.
+    Avx512,
+    /// Anything else: portable code (still auto-vectorised for the baseline).
+    Portable,
+}
+
+/// Vector registers available to a kernel compiled for `isa`.
+pub fn vector_registers(isa: Isa) -> usize {
+    match isa {
+        Isa::Avx512 => 32,
+        _ => 16,
+    }
+}
+
+/// The best instruction set of this CPU (detected once).
+pub fn isa() -> Isa {
+    static ISA: OnceLock<Isa> = OnceLock::new();
+    *ISA.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl") {
+                    return Isa::Avx512;
+                }
+                return Isa::Avx2Fma;
+            }
+        }
+        Isa::Portable
+    })
+}
+
+/// `a * b + c`, fused or not.
+pub trait MulAdd {
+    fn mul_add<T: Real>(a: T, b: T, c: T) -> T;
+}
+
+/// One rounding (`vfmadd`): only inside functions compiled with the `fma` target feature.
+pub struct Fused;
+/// Two roundings: the portable path (a libm `fma` call would be far slower).
+pub struct Unfused;
+
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add<T: Real>(a: T, b: T, c: T) -> T {
+        a.mul_add(b, c)
+    }
+}
+
+impl MulAdd for Unfused {
+    #[inline(always)]
+    fn mul_add<T: Real>(a: T, b: T, c: T) -> T {
+        a * b + c
+    }
+}
+
+/// 256-bit vectors of a float type: the building block of the AVX2 micro-kernels. Methods are only
+/// sound to call on a CPU with AVX2 and FMA (callers dispatch through [`isa`]).
+pub trait Lanes: Copy {
+    /// A vector of `LANES` values.
+    type V: Copy;
+    const LANES: usize;
+    /// # Safety
+    /// AVX2+FMA must be available; pointers must be valid for `LANES` elements.
+    unsafe fn splat(x: Self) -> Self::V;
+    /// # Safety
+    /// As [`Lanes::splat`].
+    unsafe fn load(p: *const Self) -> Self::V;
+    /// # Safety
+    /// As [`Lanes::splat`].
+    unsafe fn store(p: *mut Self, v: Self::V);
+    /// `a * b + c` in one rounding.
+    /// # Safety
+    /// As [`Lanes::splat`].
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::Lanes;
+    use std::arch::x86_64::*;
+
+    impl Lanes for f64 {
+        type V = __m256d;
+        const LANES: usize = 4;
+        #[inline(always)]
+        unsafe fn splat(x: f64) -> __m256d {
+            _mm256_set1_pd(x)
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f64) -> __m256d {
+            _mm256_loadu_pd(p)
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f64, v: __m256d) {
+            _mm256_storeu_pd(p, v)
+        }
+        #[inline(always)]
+        unsafe fn fma(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
+            _mm256_fmadd_pd(a, b, c)
+        }
+    }
+
+    impl Lanes for f32 {
+        type V = __m256;
+        const LANES: usize = 8;
+        #[inline(always)]
+        unsafe fn splat(x: f32) -> __m256 {
+            _mm256_set1_ps(x)
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> __m256 {
+            _mm256_loadu_ps(p)
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, v: __m256) {
+            _mm256_storeu_ps(p, v)
+        }
+        #[inline(always)]
+        unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
+            _mm256_fmadd_ps(a, b, c)
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod scalar {
+    use super::Lanes;
+    macro_rules! scalar_lanes {
+        ($t:ty) => {
+            impl Lanes for $t {
+                type V = $t;
+                const LANES: usize = 1;
+                unsafe fn splat(x: $t) -> $t {
+                    x
+                }
+                unsafe fn load(p: *const $t) -> $t {
+                    *p
+                }
+                unsafe fn store(p: *mut $t, v: $t) {
+                    *p = v
+                }
+                unsafe fn fma(a: $t, b: $t, c: $t) -> $t {
+                    a * b + c
+                }
+            }
+        };
+    }
+    scalar_lanes!(f32);
+    scalar_lanes!(f64);
+}

@@ -74,7 +74,7 @@ class LinearClassifier(object):
             if fused:
                 loss, grad = linear_loss(self._kernel, self.W, X_arr, y_arr[idx], reg, idx)
             else:
-                loss, grad = self.loss(X[idx], y[idx], reg)
+                loss, grad = self.loss(_gather(X, idx), y[idx], reg)
             loss_history.append(loss)
 
             # perform parameter update
@@ -161,6 +161,13 @@ class Softmax(LinearClassifier):
 
     def loss(self, X_batch, y_batch, reg):
         return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)
+
+
+def _gather(X, idx):
+    """``X[idx]`` for the minibatch: the parallel Rust gather for float matrices, NumPy otherwise."""
+    if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype in (np.float32, np.float64):
+        return _core.gather_rows(X, idx.astype(np.int64, copy=False))
+    return X[idx]
 
 
 _KERNEL_LOSS = {"svm": LinearSVM.loss, "softmax": Softmax.loss}

@@ -23,16 +23,23 @@ pub fn to_pyerr(e: KernelError) -> PyErr {
 }
 
 /// Runs `f` with the GIL released, turning kernel errors (and, defensively, panics) into exceptions.
-pub fn run<R: Send>(py: Python<'_>, f: impl FnOnce() -> Result<R, KernelError> + Send) -> PyResult<R> {
+pub fn run<R: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<R, KernelError> + Send,
+) -> PyResult<R> {
     match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
         Ok(r) => r.map_err(to_pyerr),
-        Err(_) => Err(PyRuntimeError::new_err("cs231n_rs internal error (a kernel panicked); please report it")),
+        Err(_) => Err(PyRuntimeError::new_err(
+            "cs231n_rs internal error (a kernel panicked); please report it",
+        )),
     }
 }
 
 /// The error for two arrays that should share a float dtype.
 pub fn dtype_mismatch(a: &str, b: &str) -> PyErr {
-    PyTypeError::new_err(format!("{a} and {b} must have the same float dtype (float32 or float64)"))
+    PyTypeError::new_err(format!(
+        "{a} and {b} must have the same float dtype (float32 or float64)"
+    ))
 }
 
 /// Row view of a borrowed array: borrowed when its rows are contiguous, copied otherwise.

@@ -3,7 +3,10 @@
 use crate::convert::{dtype_mismatch, ints, rows, run, Mat};
 use cs231n_kernels::error::{checked_len, try_zeros};
 use cs231n_kernels::{distances, gather, knn, Real};
-use numpy::{Element, IntoPyArray, PyArray1, PyArrayMethods, PyUntypedArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{
+    Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
@@ -15,7 +18,10 @@ fn l2_impl<'py, T: Real + Element>(
     let (a, b) = (rows(&x)?, rows(&x_train)?);
     let (m, n) = (x.shape()[0], x_train.shape()[0]);
     let out = run(py, || {
-        let mut out = try_zeros::<T>(checked_len(m, n, "the distance matrix")?, "the distance matrix")?;
+        let mut out = try_zeros::<T>(
+            checked_len(m, n, "the distance matrix")?,
+            "the distance matrix",
+        )?;
         distances::l2_distances(a.rows(), b.rows(), &mut out)?;
         Ok(out)
     })?;
@@ -24,7 +30,11 @@ fn l2_impl<'py, T: Real + Element>(
 
 /// dists (num_test, num_train): Euclidean distances between the rows of X and of X_train.
 #[pyfunction]
-fn l2_distances<'py>(py: Python<'py>, x: Mat<'py>, x_train: Mat<'py>) -> PyResult<Bound<'py, PyAny>> {
+fn l2_distances<'py>(
+    py: Python<'py>,
+    x: Mat<'py>,
+    x_train: Mat<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
     match (x, x_train) {
         (Mat::F64(a), Mat::F64(b)) => l2_impl(py, a, b),
         (Mat::F32(a), Mat::F32(b)) => l2_impl(py, a, b),
@@ -51,9 +61,16 @@ fn vote_impl<'py, T: Real + Element>(
 
 /// y_pred (num_test,) int64: majority label of the k nearest training points (ties: smaller label).
 #[pyfunction]
-fn knn_vote<'py>(py: Python<'py>, dists: Mat<'py>, y_train: PyReadonlyArray1<'py, i64>, k: i64) -> PyResult<Bound<'py, PyArray1<i64>>> {
+fn knn_vote<'py>(
+    py: Python<'py>,
+    dists: Mat<'py>,
+    y_train: PyReadonlyArray1<'py, i64>,
+    k: i64,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
     if k < 1 {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!("k: k must be at least 1, got {k}")));
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "k: k must be at least 1, got {k}"
+        )));
     }
     match dists {
         Mat::F64(d) => vote_impl(py, d, y_train, k as usize),
@@ -79,7 +96,11 @@ fn gather_impl<'py, T: Real + Element>(
 
 /// X[idx] for a 2-D X and an int64 index vector.
 #[pyfunction]
-fn gather_rows<'py>(py: Python<'py>, x: Mat<'py>, idx: PyReadonlyArray1<'py, i64>) -> PyResult<Bound<'py, PyAny>> {
+fn gather_rows<'py>(
+    py: Python<'py>,
+    x: Mat<'py>,
+    idx: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyAny>> {
     match x {
         Mat::F64(a) => gather_impl(py, a, idx),
         Mat::F32(a) => gather_impl(py, a, idx),

@@ -6,7 +6,11 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KernelError {
     /// A shape that does not fit: `arg` expected `expected`, got `actual` (both human-readable).
-    Shape { arg: &'static str, expected: String, actual: String },
+    Shape {
+        arg: &'static str,
+        expected: String,
+        actual: String,
+    },
     /// A value out of its allowed range (labels, indices, k, thread counts...).
     Value { arg: &'static str, message: String },
     /// The output would not fit in memory, or its size overflows `usize`.
@@ -14,18 +18,33 @@ pub enum KernelError {
 }
 
 impl KernelError {
-    pub fn shape(arg: &'static str, expected: impl Into<String>, actual: impl Into<String>) -> Self {
-        KernelError::Shape { arg, expected: expected.into(), actual: actual.into() }
+    pub fn shape(
+        arg: &'static str,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
+        KernelError::Shape {
+            arg,
+            expected: expected.into(),
+            actual: actual.into(),
+        }
     }
     pub fn value(arg: &'static str, message: impl Into<String>) -> Self {
-        KernelError::Value { arg, message: message.into() }
+        KernelError::Value {
+            arg,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for KernelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KernelError::Shape { arg, expected, actual } => {
+            KernelError::Shape {
+                arg,
+                expected,
+                actual,
+            } => {
                 write!(f, "{arg}: expected shape {expected}, got {actual}")
             }
             KernelError::Value { arg, message } => write!(f, "{arg}: {message}"),
@@ -39,7 +58,8 @@ impl std::error::Error for KernelError {}
 /// A zero-filled vector of `len` elements, or `OutOfMemory` instead of an abort.
 pub fn try_zeros<T: Copy + Default>(len: usize, what: &'static str) -> Result<Vec<T>, KernelError> {
     let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| KernelError::OutOfMemory { what })?;
+    v.try_reserve_exact(len)
+        .map_err(|_| KernelError::OutOfMemory { what })?;
     v.resize(len, T::default());
     Ok(v)
 }

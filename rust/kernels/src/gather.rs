@@ -9,9 +9,16 @@ use crate::{KResult, Real, Rows};
 pub fn gather_rows<T: Real>(x: Rows<'_, T>, idx: &[i64], out: &mut [T]) -> KResult<()> {
     let d = x.ncols;
     if out.len() != idx.len() * d {
-        return Err(KernelError::shape("out", format!("({}, {d})", idx.len()), format!("{} elements", out.len())));
+        return Err(KernelError::shape(
+            "out",
+            format!("({}, {d})", idx.len()),
+            format!("{} elements", out.len()),
+        ));
     }
-    let rows: Vec<usize> = idx.iter().map(|&i| wrap_index(i, x.nrows, "idx")).collect::<KResult<_>>()?;
+    let rows: Vec<usize> = idx
+        .iter()
+        .map(|&i| wrap_index(i, x.nrows, "idx"))
+        .collect::<KResult<_>>()?;
     if d == 0 {
         return Ok(());
     }

@@ -13,7 +13,11 @@ use std::cmp::Ordering;
 #[inline]
 fn order<T: Real>(a: &(T, u32), b: &(T, u32)) -> Ordering {
     match (a.0.is_nan(), b.0.is_nan()) {
-        (false, false) => a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)),
+        (false, false) => {
+            a.0.partial_cmp(&b.0)
+                .unwrap_or(Ordering::Equal)
+                .then(a.1.cmp(&b.1))
+        }
         (true, true) => a.1.cmp(&b.1),
         (true, false) => Ordering::Greater,
         (false, true) => Ordering::Less,
@@ -25,7 +29,10 @@ pub fn label_slots(labels: &[i64]) -> KResult<usize> {
     let mut max = -1i64;
     for &l in labels {
         if l < 0 {
-            return Err(KernelError::value("y", format!("labels must be non-negative integers, found {l}")));
+            return Err(KernelError::value(
+                "y",
+                format!("labels must be non-negative integers, found {l}"),
+            ));
         }
         max = max.max(l);
     }
@@ -36,22 +43,41 @@ pub fn label_slots(labels: &[i64]) -> KResult<usize> {
 }
 
 /// `out[i]` = the voted label of test row `i` of `dists` (num_test x num_train).
-pub fn knn_vote<T: Real>(dists: Rows<'_, T>, labels: &[i64], k: usize, out: &mut [i64]) -> KResult<()> {
+pub fn knn_vote<T: Real>(
+    dists: Rows<'_, T>,
+    labels: &[i64],
+    k: usize,
+    out: &mut [i64],
+) -> KResult<()> {
     let n = dists.ncols;
     if labels.len() != n {
-        return Err(KernelError::shape("y_train", format!("({n},) to match dists' {n} columns"), format!("({},)", labels.len())));
+        return Err(KernelError::shape(
+            "y_train",
+            format!("({n},) to match dists' {n} columns"),
+            format!("({},)", labels.len()),
+        ));
     }
     if out.len() != dists.nrows {
-        return Err(KernelError::shape("out", format!("({},)", dists.nrows), format!("({},)", out.len())));
+        return Err(KernelError::shape(
+            "out",
+            format!("({},)", dists.nrows),
+            format!("({},)", out.len()),
+        ));
     }
     if k == 0 {
         return Err(KernelError::value("k", "k must be at least 1, got 0"));
     }
     if k > n {
-        return Err(KernelError::value("k", format!("k={k} is larger than the training set ({n} examples)")));
+        return Err(KernelError::value(
+            "k",
+            format!("k={k} is larger than the training set ({n} examples)"),
+        ));
     }
     if n > u32::MAX as usize {
-        return Err(KernelError::value("dists", "more than 2^32 training examples"));
+        return Err(KernelError::value(
+            "dists",
+            "more than 2^32 training examples",
+        ));
     }
     let slots = label_slots(labels)?;
     const CHUNK: usize = 16;

@@ -21,12 +21,30 @@ impl<'a, T> Rows<'a, T> {
     }
 
     /// Rows spaced `row_stride` elements apart (`row_stride >= ncols`).
-    pub fn strided(data: &'a [T], nrows: usize, ncols: usize, row_stride: usize) -> Result<Self, KernelError> {
-        let needed = if nrows == 0 || ncols == 0 { 0 } else { (nrows - 1) * row_stride + ncols };
+    pub fn strided(
+        data: &'a [T],
+        nrows: usize,
+        ncols: usize,
+        row_stride: usize,
+    ) -> Result<Self, KernelError> {
+        let needed = if nrows == 0 || ncols == 0 {
+            0
+        } else {
+            (nrows - 1) * row_stride + ncols
+        };
         if data.len() < needed || (nrows > 1 && row_stride < ncols) {
-            return Err(KernelError::shape("data", format!("at least {needed} elements"), format!("{}", data.len())));
+            return Err(KernelError::shape(
+                "data",
+                format!("at least {needed} elements"),
+                format!("{}", data.len()),
+            ));
         }
-        Ok(Rows { data, nrows, ncols, row_stride })
+        Ok(Rows {
+            data,
+            nrows,
+            ncols,
+            row_stride,
+        })
     }
 
     #[inline(always)]
@@ -55,7 +73,11 @@ impl<'a, T> Rows<'a, T> {
 /// A [`Rows`] view that either borrows the caller's memory or owns a C-ordered copy of it.
 pub enum RowsBuf<'a, T> {
     Borrowed(Rows<'a, T>),
-    Owned { data: Vec<T>, nrows: usize, ncols: usize },
+    Owned {
+        data: Vec<T>,
+        nrows: usize,
+        ncols: usize,
+    },
 }
 
 impl<'a, T: Real> RowsBuf<'a, T> {
@@ -67,12 +89,24 @@ impl<'a, T: Real> RowsBuf<'a, T> {
         let rows_ok = nrows <= 1 || s[0] >= ncols as isize;
         if cols_ok && rows_ok {
             let row_stride = if nrows <= 1 { ncols } else { s[0] as usize };
-            let len = if nrows == 0 || ncols == 0 { 0 } else { (nrows - 1) * row_stride + ncols };
+            let len = if nrows == 0 || ncols == 0 {
+                0
+            } else {
+                (nrows - 1) * row_stride + ncols
+            };
             // SAFETY: the view spans exactly these `len` elements starting at its first element.
             let data = unsafe { std::slice::from_raw_parts(view.as_ptr(), len) };
-            return Ok(RowsBuf::Borrowed(Rows { data, nrows, ncols, row_stride }));
+            return Ok(RowsBuf::Borrowed(Rows {
+                data,
+                nrows,
+                ncols,
+                row_stride,
+            }));
         }
-        let mut data = try_zeros(crate::error::checked_len(nrows, ncols, "a C-ordered copy")?, "a C-ordered copy")?;
+        let mut data = try_zeros(
+            crate::error::checked_len(nrows, ncols, "a C-ordered copy")?,
+            "a C-ordered copy",
+        )?;
         for (dst, src) in data.chunks_mut(ncols.max(1)).zip(view.rows()) {
             for (d, s) in dst.iter_mut().zip(src.iter()) {
                 *d = *s;
@@ -84,7 +118,12 @@ impl<'a, T: Real> RowsBuf<'a, T> {
     pub fn rows(&self) -> Rows<'_, T> {
         match self {
             RowsBuf::Borrowed(r) => *r,
-            RowsBuf::Owned { data, nrows, ncols } => Rows { data, nrows: *nrows, ncols: *ncols, row_stride: *ncols },
+            RowsBuf::Owned { data, nrows, ncols } => Rows {
+                data,
+                nrows: *nrows,
+                ncols: *ncols,
+                row_stride: *ncols,
+            },
         }
     }
 }
@@ -95,7 +134,10 @@ pub fn wrap_index(i: i64, n: usize, arg: &'static str) -> Result<usize, KernelEr
     let n_i = n as i64;
     let j = if i < 0 { i + n_i } else { i };
     if j < 0 || j >= n_i {
-        return Err(KernelError::value(arg, format!("index {i} is out of bounds for size {n}")));
+        return Err(KernelError::value(
+            arg,
+            format!("index {i} is out of bounds for size {n}"),
+        ));
     }
     Ok(j as usize)
 }
@@ -109,7 +151,12 @@ mod tests {
     fn views_of_any_layout_give_the_same_rows() {
         let a = Array2::from_shape_fn((4, 5), |(i, j)| (i * 10 + j) as f64);
         let t = a.t().to_owned();
-        for v in [a.view(), a.slice(s![..;2, ..]), a.slice(s![..;-1, 1..4]), t.t()] {
+        for v in [
+            a.view(),
+            a.slice(s![..;2, ..]),
+            a.slice(s![..;-1, 1..4]),
+            t.t(),
+        ] {
             let buf = RowsBuf::from_view(v).unwrap();
             let r = buf.rows();
             for i in 0..v.nrows() {

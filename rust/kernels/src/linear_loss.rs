@@ -9,6 +9,9 @@
 //! partials are summed in group order, so the result is identical for any thread count.
 //! An optional index array picks the rows of X (the SGD minibatch), so no gathered copy is made.
 
+// Register-blocked loops index small fixed-size arrays on purpose: the indices are the math.
+#![allow(clippy::needless_range_loop)]
+
 use crate::error::{checked_len, try_zeros, KernelError};
 use crate::layout::wrap_index;
 use crate::matmul::{gemm, Operand};
@@ -100,7 +103,11 @@ struct Group<'a, T> {
 impl<'a, T: Real> Group<'a, T> {
     #[inline(always)]
     fn x_row(&self, i: usize) -> &'a [T] {
-        self.x.row(if self.rows.is_empty() { i } else { self.rows[i] })
+        self.x.row(if self.rows.is_empty() {
+            i
+        } else {
+            self.rows[i]
+        })
     }
 }
 
@@ -116,7 +123,10 @@ fn micro_group<T: Real, L: ScoreLoss, M: MulAdd, const CW: usize, const R: usize
     dwp: &mut [T],
 ) -> f64 {
     let d = g.d;
-    assert!(g.wp.len() >= d * CW && dwp.len() >= d * CW && g.zero_row.len() >= d, "micro kernel buffers");
+    assert!(
+        g.wp.len() >= d * CW && dwp.len() >= d * CW && g.zero_row.len() >= d,
+        "micro kernel buffers"
+    );
     let mut loss = 0.0f64;
     let mut s = s0;
     while s < s1 {
@@ -173,7 +183,13 @@ unsafe fn micro_group_simd<T: Real, L: ScoreLoss, const CW: usize, const R: usiz
 ) -> f64 {
     let d = g.d;
     let lanes = T::LANES;
-    assert!(CW % lanes == 0 && g.wp.len() >= d * CW && dwp.len() >= d * CW && g.zero_row.len() >= d, "micro kernel buffers");
+    assert!(
+        CW.is_multiple_of(lanes)
+            && g.wp.len() >= d * CW
+            && dwp.len() >= d * CW
+            && g.zero_row.len() >= d,
+        "micro kernel buffers"
+    );
     // V = CW / lanes vectors per row; written with CW-sized arrays and a stride of `lanes`.
     let nv = CW / lanes;
     let mut loss = 0.0f64;
@@ -259,7 +275,13 @@ unsafe fn micro_group_avx512<T: Real, L: ScoreLoss, const CW: usize, const R: us
     micro_group_simd::<T, L, CW, R>(g, s0, s1, dwp)
 }
 
-fn micro_call<T: Real, L: ScoreLoss, const CW: usize, const R: usize>(isa: Isa, g: &Group<'_, T>, s0: usize, s1: usize, dwp: &mut [T]) -> f64 {
+fn micro_call<T: Real, L: ScoreLoss, const CW: usize, const R: usize>(
+    isa: Isa,
+    g: &Group<'_, T>,
+    s0: usize,
+    s1: usize,
+    dwp: &mut [T],
+) -> f64 {
     match isa {
         // SAFETY: `isa()` detected these features on this CPU.
         #[cfg(target_arch = "x86_64")]
@@ -283,7 +305,14 @@ fn micro_plan<T: Real>(isa: Isa, c: usize) -> Option<(usize, usize)> {
     Some((vecs * lanes, r))
 }
 
-fn micro_dispatch<T: Real, L: ScoreLoss>(isa: Isa, plan: (usize, usize), g: &Group<'_, T>, s0: usize, s1: usize, dwp: &mut [T]) -> f64 {
+fn micro_dispatch<T: Real, L: ScoreLoss>(
+    isa: Isa,
+    plan: (usize, usize),
+    g: &Group<'_, T>,
+    s0: usize,
+    s1: usize,
+    dwp: &mut [T],
+) -> f64 {
     macro_rules! arms {
         ($(($cw:literal, $r:literal)),*) => {
             match plan {
@@ -294,11 +323,29 @@ fn micro_dispatch<T: Real, L: ScoreLoss>(isa: Isa, plan: (usize, usize), g: &Gro
     }
     // 16 registers: f64 (4,8) (8,6) (12,4) (16,2); f32 (8,8) (16,6) (24,4) (32,2)
     // 32 registers: f64 (4,8) (8,8) (12,8) (16,6); f32 (8,8) (16,8) (24,8) (32,6)
-    arms!((4, 8), (8, 6), (12, 4), (16, 2), (8, 8), (12, 8), (16, 6), (16, 8), (24, 4), (24, 8), (32, 2), (32, 6))
+    arms!(
+        (4, 8),
+        (8, 6),
+        (12, 4),
+        (16, 2),
+        (8, 8),
+        (12, 8),
+        (16, 6),
+        (16, 8),
+        (24, 4),
+        (24, 8),
+        (32, 2),
+        (32, 6)
+    )
 }
 
 /// The GEMM path (many classes): per block of 32 samples, scores = Xb W, dS in place, dW += Xb^T dS.
-fn gemm_group<T: Real, L: ScoreLoss>(g: &Group<'_, T>, s0: usize, s1: usize, part: &mut [T]) -> f64 {
+fn gemm_group<T: Real, L: ScoreLoss>(
+    g: &Group<'_, T>,
+    s0: usize,
+    s1: usize,
+    part: &mut [T],
+) -> f64 {
     let (d, c) = (g.d, g.c);
     let mut xb: Vec<T> = vec![T::zero(); BLOCK * d];
     let mut sc = vec![T::zero(); BLOCK * c];
@@ -313,13 +360,35 @@ fn gemm_group<T: Real, L: ScoreLoss>(g: &Group<'_, T>, s0: usize, s1: usize, par
         let xptr = xb.as_ptr();
         // SAFETY: xb holds b rows of d; wp is d x c with rows w_ld apart; sc is BLOCK x c; part d x c.
         unsafe {
-            gemm(b, c, d, sc.as_mut_ptr(), c, false, Operand::rows(xptr, d), Operand::rows(g.wp.as_ptr(), g.w_ld), T::one(), false);
+            gemm(
+                b,
+                c,
+                d,
+                sc.as_mut_ptr(),
+                c,
+                false,
+                Operand::rows(xptr, d),
+                Operand::rows(g.wp.as_ptr(), g.w_ld),
+                T::one(),
+                false,
+            );
         }
         for (r, srow) in sc.chunks_mut(c).take(b).enumerate() {
             loss += L::row(srow, g.y[r0 + r] as usize);
         }
         unsafe {
-            gemm(d, c, b, part.as_mut_ptr(), c, true, Operand::transposed(xptr, d), Operand::rows(sc.as_ptr(), c), T::one(), false);
+            gemm(
+                d,
+                c,
+                b,
+                part.as_mut_ptr(),
+                c,
+                true,
+                Operand::transposed(xptr, d),
+                Operand::rows(sc.as_ptr(), c),
+                T::one(),
+                false,
+            );
         }
         r0 = r1;
     }
@@ -339,28 +408,49 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
 ) -> KResult<f64> {
     let (d, c) = (w.nrows, w.ncols);
     if x.ncols != d {
-        return Err(KernelError::shape("X", format!("(N, {d}) to match W's {d} rows"), x.shape_str()));
+        return Err(KernelError::shape(
+            "X",
+            format!("(N, {d}) to match W's {d} rows"),
+            x.shape_str(),
+        ));
     }
     if c == 0 {
         return Err(KernelError::shape("W", "(D, C) with C >= 1", w.shape_str()));
     }
     let n = idx.map_or(x.nrows, |i| i.len());
     if y.len() != n {
-        return Err(KernelError::shape("y", format!("({n},), one label per sample"), format!("({},)", y.len())));
+        return Err(KernelError::shape(
+            "y",
+            format!("({n},), one label per sample"),
+            format!("({},)", y.len()),
+        ));
     }
     if n == 0 {
-        return Err(KernelError::value("X", "no samples: the loss is averaged over N, which must be at least 1"));
+        return Err(KernelError::value(
+            "X",
+            "no samples: the loss is averaged over N, which must be at least 1",
+        ));
     }
     if dw.len() != checked_len(d, c, "dW")? {
-        return Err(KernelError::shape("dW", format!("({d}, {c})"), format!("{} elements", dw.len())));
+        return Err(KernelError::shape(
+            "dW",
+            format!("({d}, {c})"),
+            format!("{} elements", dw.len()),
+        ));
     }
     for &label in y {
         if label < 0 || label >= c as i64 {
-            return Err(KernelError::value("y", format!("label {label} is out of range for {c} classes [0, {c})")));
+            return Err(KernelError::value(
+                "y",
+                format!("label {label} is out of range for {c} classes [0, {c})"),
+            ));
         }
     }
     let rows: Vec<usize> = match idx {
-        Some(ix) => ix.iter().map(|&i| wrap_index(i, x.nrows, "idx")).collect::<KResult<_>>()?,
+        Some(ix) => ix
+            .iter()
+            .map(|&i| wrap_index(i, x.nrows, "idx"))
+            .collect::<KResult<_>>()?,
         None => Vec::new(),
     };
 
@@ -382,7 +472,11 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
         x,
         rows: &rows,
         y,
-        wp: if plan.is_some() { &packed } else { w.data_slice() },
+        wp: if plan.is_some() {
+            &packed
+        } else {
+            w.data_slice()
+        },
         w_ld: if plan.is_some() { width } else { w.row_stride },
         zero_row: &zero_row,
         d,
@@ -394,7 +488,10 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
     let dwidth = checked_len(d, width, "partial gradients")?;
     // One slack element per group keeps every group's chunk non-empty (so it runs) when D = 0.
     let stride = dwidth + 1;
-    let mut partials: Vec<T> = try_zeros(checked_len(groups, stride, "partial gradients")?, "partial gradients")?;
+    let mut partials: Vec<T> = try_zeros(
+        checked_len(groups, stride, "partial gradients")?,
+        "partial gradients",
+    )?;
     let losses: Vec<AtomicU64> = (0..groups).map(|_| AtomicU64::new(0)).collect();
     threads::for_each_chunk_mut(&mut partials, stride, |gi, part| {
         let (s0, s1) = (gi * n / groups, (gi + 1) * n / groups);
@@ -421,7 +518,10 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
             *o = acc / n_t + two_reg * w.row(i)[j];
         }
     });
-    let data_loss: f64 = losses.iter().map(|l| f64::from_bits(l.load(Ordering::Relaxed))).sum();
+    let data_loss: f64 = losses
+        .iter()
+        .map(|l| f64::from_bits(l.load(Ordering::Relaxed)))
+        .sum();
     let mut w_sq = 0.0f64;
     for i in 0..d {
         for &v in w.row(i) {
@@ -450,20 +550,39 @@ pub fn argmax<T: Real>(s: &[T]) -> usize {
 pub fn linear_predict<T: Real>(w: Rows<'_, T>, x: Rows<'_, T>, out: &mut [i64]) -> KResult<()> {
     let (d, c) = (w.nrows, w.ncols);
     if x.ncols != d {
-        return Err(KernelError::shape("X", format!("(N, {d}) to match W's {d} rows"), x.shape_str()));
+        return Err(KernelError::shape(
+            "X",
+            format!("(N, {d}) to match W's {d} rows"),
+            x.shape_str(),
+        ));
     }
     if c == 0 {
         return Err(KernelError::shape("W", "(D, C) with C >= 1", w.shape_str()));
     }
     if out.len() != x.nrows {
-        return Err(KernelError::shape("out", format!("({},)", x.nrows), format!("({},)", out.len())));
+        return Err(KernelError::shape(
+            "out",
+            format!("({},)", x.nrows),
+            format!("({},)", out.len()),
+        ));
     }
     threads::for_each_chunk_mut(out, BLOCK, |blk, o| {
         let mut sc = vec![T::zero(); o.len() * c];
         let r0 = blk * BLOCK;
         // SAFETY: rows r0..r0+o.len() of x exist; sc is o.len() x c.
         unsafe {
-            gemm(o.len(), c, d, sc.as_mut_ptr(), c, false, Operand::rows(x.row(r0).as_ptr(), x.row_stride), Operand::rows(w.as_ptr(), w.row_stride), T::one(), false);
+            gemm(
+                o.len(),
+                c,
+                d,
+                sc.as_mut_ptr(),
+                c,
+                false,
+                Operand::rows(x.row(r0).as_ptr(), x.row_stride),
+                Operand::rows(w.as_ptr(), w.row_stride),
+                T::one(),
+                false,
+            );
         }
         for (oi, srow) in o.iter_mut().zip(sc.chunks(c)) {
             *oi = argmax(srow) as i64;
@@ -477,8 +596,12 @@ mod tests {
     use super::*;
 
     fn data(n: usize, d: usize, c: usize) -> (Vec<f64>, Vec<f64>, Vec<i64>) {
-        let w = (0..d * c).map(|i| ((i * 7 % 13) as f64 - 6.0) * 0.01).collect();
-        let x = (0..n * d).map(|i| ((i * 31 % 17) as f64 - 8.0) * 0.1).collect();
+        let w = (0..d * c)
+            .map(|i| ((i * 7 % 13) as f64 - 6.0) * 0.01)
+            .collect();
+        let x = (0..n * d)
+            .map(|i| ((i * 31 % 17) as f64 - 8.0) * 0.1)
+            .collect();
         let y = (0..n).map(|i| (i * 5 % c) as i64).collect();
         (w, x, y)
     }
@@ -489,17 +612,37 @@ mod tests {
         let (w, x, y) = data(n, d, c);
         let f = |w: &[f64]| {
             let mut dw = vec![0.0; d * c];
-            linear_loss::<f64, L>(Rows::new(w, d, c).unwrap(), Rows::new(&x, n, d).unwrap(), &y, None, reg, &mut dw).unwrap()
+            linear_loss::<f64, L>(
+                Rows::new(w, d, c).unwrap(),
+                Rows::new(&x, n, d).unwrap(),
+                &y,
+                None,
+                reg,
+                &mut dw,
+            )
+            .unwrap()
         };
         let mut dw = vec![0.0; d * c];
-        linear_loss::<f64, L>(Rows::new(&w, d, c).unwrap(), Rows::new(&x, n, d).unwrap(), &y, None, reg, &mut dw).unwrap();
+        linear_loss::<f64, L>(
+            Rows::new(&w, d, c).unwrap(),
+            Rows::new(&x, n, d).unwrap(),
+            &y,
+            None,
+            reg,
+            &mut dw,
+        )
+        .unwrap();
         for e in [0, 5, d * c - 1] {
             let h = 1e-6;
             let (mut wp, mut wm) = (w.clone(), w.clone());
             wp[e] += h;
             wm[e] -= h;
             let num = (f(&wp) - f(&wm)) / (2.0 * h);
-            assert!((num - dw[e]).abs() < 1e-6 * (1.0 + num.abs()), "{num} vs {}", dw[e]);
+            assert!(
+                (num - dw[e]).abs() < 1e-6 * (1.0 + num.abs()),
+                "{num} vs {}",
+                dw[e]
+            );
         }
     }
 
@@ -520,7 +663,15 @@ mod tests {
         let x = vec![1.0f64; n * d];
         let y = vec![3i64; n];
         let mut dw = vec![0.0; d * c];
-        let loss = linear_loss::<f64, SoftmaxCrossEntropy>(Rows::new(&w, d, c).unwrap(), Rows::new(&x, n, d).unwrap(), &y, None, 0.0, &mut dw).unwrap();
+        let loss = linear_loss::<f64, SoftmaxCrossEntropy>(
+            Rows::new(&w, d, c).unwrap(),
+            Rows::new(&x, n, d).unwrap(),
+            &y,
+            None,
+            0.0,
+            &mut dw,
+        )
+        .unwrap();
         assert!((loss - (10f64).ln()).abs() < 1e-14);
     }
 
@@ -530,12 +681,154 @@ mod tests {
         let (w, x, _) = data(n, d, c);
         let idx: Vec<i64> = (0..40).map(|i| (i * 7 % 50) as i64 - 10).collect();
         let y: Vec<i64> = (0..40).map(|i| (i % 3) as i64).collect();
-        let gathered: Vec<f64> = idx.iter().flat_map(|&i| x[(((i + 50) % 50) as usize) * d..][..d].to_vec()).collect();
+        let gathered: Vec<f64> = idx
+            .iter()
+            .flat_map(|&i| x[(((i + 50) % 50) as usize) * d..][..d].to_vec())
+            .collect();
         let (mut a, mut b) = (vec![0.0; d * c], vec![0.0; d * c]);
-        let la = linear_loss::<f64, Hinge>(Rows::new(&w, d, c).unwrap(), Rows::new(&x, n, d).unwrap(), &y, Some(&idx), 0.1, &mut a).unwrap();
-        let lb = linear_loss::<f64, Hinge>(Rows::new(&w, d, c).unwrap(), Rows::new(&gathered, 40, d).unwrap(), &y, None, 0.1, &mut b).unwrap();
+        let la = linear_loss::<f64, Hinge>(
+            Rows::new(&w, d, c).unwrap(),
+            Rows::new(&x, n, d).unwrap(),
+            &y,
+            Some(&idx),
+            0.1,
+            &mut a,
+        )
+        .unwrap();
+        let lb = linear_loss::<f64, Hinge>(
+            Rows::new(&w, d, c).unwrap(),
+            Rows::new(&gathered, 40, d).unwrap(),
+            &y,
+            None,
+            0.1,
+            &mut b,
+        )
+        .unwrap();
         assert_eq!(la, lb);
         assert_eq!(a, b);
+    }
+
+    /// Loss and dW by plain loops in f64 (the definition, no blocking).
+    fn naive<L: ScoreLoss>(
+        w: &[f64],
+        x: &[f64],
+        y: &[i64],
+        n: usize,
+        d: usize,
+        c: usize,
+        reg: f64,
+    ) -> (f64, Vec<f64>) {
+        let mut dw = vec![0.0; d * c];
+        let mut loss = 0.0;
+        for i in 0..n {
+            let mut s: Vec<f64> = (0..c)
+                .map(|j| (0..d).map(|k| x[i * d + k] * w[k * c + j]).sum())
+                .collect();
+            loss += L::row(&mut s, y[i] as usize);
+            for k in 0..d {
+                for j in 0..c {
+                    dw[k * c + j] += x[i * d + k] * s[j];
+                }
+            }
+        }
+        let wsq: f64 = w.iter().map(|v| v * v).sum();
+        let dw = dw
+            .iter()
+            .zip(w)
+            .map(|(g, wv)| g / n as f64 + 2.0 * reg * wv)
+            .collect();
+        (loss / n as f64 + reg * wsq, dw)
+    }
+
+    /// Every micro-kernel shape (C = 1..40 covers all (CW, R) plans and the GEMM path), with N not a
+    /// multiple of R, in f64 and f32, against the plain loops.
+    fn all_widths<L: ScoreLoss>() {
+        let (n, d, reg) = (37, 19, 0.05);
+        for c in 1..=40 {
+            let (w, x, _) = data(n, d, c);
+            let y: Vec<i64> = (0..n).map(|i| (i * 7 % c) as i64).collect();
+            let (want_loss, want_dw) = naive::<L>(&w, &x, &y, n, d, c, reg);
+            let mut dw = vec![0.0; d * c];
+            let loss = linear_loss::<f64, L>(
+                Rows::new(&w, d, c).unwrap(),
+                Rows::new(&x, n, d).unwrap(),
+                &y,
+                None,
+                reg,
+                &mut dw,
+            )
+            .unwrap();
+            assert!(
+                (loss - want_loss).abs() < 1e-12 * want_loss.abs().max(1.0),
+                "C={c}: {loss} vs {want_loss}"
+            );
+            for (a, b) in dw.iter().zip(&want_dw) {
+                assert!(
+                    (a - b).abs() < 1e-12 * b.abs().max(1.0),
+                    "C={c}: {a} vs {b}"
+                );
+            }
+            let (w32, x32): (Vec<f32>, Vec<f32>) = (
+                w.iter().map(|&v| v as f32).collect(),
+                x.iter().map(|&v| v as f32).collect(),
+            );
+            let mut dw32 = vec![0.0f32; d * c];
+            let loss32 = linear_loss::<f32, L>(
+                Rows::new(&w32, d, c).unwrap(),
+                Rows::new(&x32, n, d).unwrap(),
+                &y,
+                None,
+                reg as f32,
+                &mut dw32,
+            )
+            .unwrap();
+            assert!(
+                (loss32 - want_loss).abs() < 1e-4 * want_loss.abs().max(1.0),
+                "f32 C={c}"
+            );
+            for (a, b) in dw32.iter().zip(&want_dw) {
+                assert!(
+                    (*a as f64 - b).abs() < 1e-4 * b.abs().max(1.0),
+                    "f32 C={c}: {a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hinge_every_width_matches_the_loops() {
+        all_widths::<Hinge>();
+    }
+
+    #[test]
+    fn softmax_every_width_matches_the_loops() {
+        all_widths::<SoftmaxCrossEntropy>();
+    }
+
+    #[test]
+    fn same_bits_for_any_thread_count() {
+        let (n, d, c) = (1000, 70, 10);
+        let (w, x, y) = data(n, d, c);
+        let run = |t: usize| {
+            crate::threads::set_num_threads(t).unwrap();
+            let mut dw = vec![0.0; d * c];
+            let l = linear_loss::<f64, SoftmaxCrossEntropy>(
+                Rows::new(&w, d, c).unwrap(),
+                Rows::new(&x, n, d).unwrap(),
+                &y,
+                None,
+                0.1,
+                &mut dw,
+            )
+            .unwrap();
+            (
+                l.to_bits(),
+                dw.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            )
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
     }
 
     #[test]
@@ -550,7 +843,23 @@ mod tests {
         let (w, x, _) = data(4, 3, 2);
         let mut dw = vec![0.0; 6];
         let wr = Rows::new(&w, 3, 2).unwrap();
-        assert!(linear_loss::<f64, Hinge>(wr, Rows::new(&x, 4, 3).unwrap(), &[0, 1, 2, 0], None, 0.0, &mut dw).is_err());
-        assert!(linear_loss::<f64, Hinge>(wr, Rows::new(&x, 0, 3).unwrap(), &[], None, 0.0, &mut dw).is_err());
+        assert!(linear_loss::<f64, Hinge>(
+            wr,
+            Rows::new(&x, 4, 3).unwrap(),
+            &[0, 1, 2, 0],
+            None,
+            0.0,
+            &mut dw
+        )
+        .is_err());
+        assert!(linear_loss::<f64, Hinge>(
+            wr,
+            Rows::new(&x, 0, 3).unwrap(),
+            &[],
+            None,
+            0.0,
+            &mut dw
+        )
+        .is_err());
     }
 }

@@ -17,11 +17,19 @@ pub struct Operand<T> {
 impl<T> Operand<T> {
     /// A row-major matrix with rows `ld` elements apart.
     pub fn rows(ptr: *const T, ld: usize) -> Self {
-        Operand { ptr, rs: ld as isize, cs: 1 }
+        Operand {
+            ptr,
+            rs: ld as isize,
+            cs: 1,
+        }
     }
     /// The transpose of a row-major matrix with rows `ld` elements apart.
     pub fn transposed(ptr: *const T, ld: usize) -> Self {
-        Operand { ptr, rs: 1, cs: ld as isize }
+        Operand {
+            ptr,
+            rs: 1,
+            cs: ld as isize,
+        }
     }
 }
 
@@ -63,8 +71,25 @@ pub unsafe fn gemm<T: Real>(
     let (a_rs, a_cs, b_rs, b_cs) = (a.rs, a.cs, b.rs, b.cs);
     let call = move || {
         gemm::gemm(
-            m, n, k, d as *mut T, 1, dst_ld as isize, accumulate, ap as *const T, a_cs, a_rs, bp as *const T, b_cs,
-            b_rs, T::one(), scale, false, false, false, par,
+            m,
+            n,
+            k,
+            d as *mut T,
+            1,
+            dst_ld as isize,
+            accumulate,
+            ap as *const T,
+            a_cs,
+            a_rs,
+            bp as *const T,
+            b_cs,
+            b_rs,
+            T::one(),
+            scale,
+            false,
+            false,
+            false,
+            par,
         )
     };
     if matches!(par, gemm::Parallelism::Rayon(_)) {
@@ -84,7 +109,20 @@ mod tests {
         let a: Vec<f64> = (0..m * k).map(|x| x as f64 * 0.5 - 2.0).collect();
         let b: Vec<f64> = (0..k * n).map(|x| (x as f64).sin()).collect();
         let mut c = vec![0.0; m * n];
-        unsafe { gemm(m, n, k, c.as_mut_ptr(), n, false, Operand::rows(a.as_ptr(), k), Operand::rows(b.as_ptr(), n), 1.0, false) };
+        unsafe {
+            gemm(
+                m,
+                n,
+                k,
+                c.as_mut_ptr(),
+                n,
+                false,
+                Operand::rows(a.as_ptr(), k),
+                Operand::rows(b.as_ptr(), n),
+                1.0,
+                false,
+            )
+        };
         for i in 0..m {
             for j in 0..n {
                 let want: f64 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();

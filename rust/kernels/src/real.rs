@@ -4,7 +4,16 @@ use num_traits::{Float, FromPrimitive, NumAssign, ToPrimitive};
 
 /// `f32` or `f64`.
 pub trait Real:
-    Float + FromPrimitive + ToPrimitive + NumAssign + Default + Send + Sync + std::fmt::Debug + crate::simd::Lanes + 'static
+    Float
+    + FromPrimitive
+    + ToPrimitive
+    + NumAssign
+    + Default
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + crate::simd::Lanes
+    + 'static
 {
     /// Conversion from `f64` (rounding for `f32`).
     fn of(x: f64) -> Self;

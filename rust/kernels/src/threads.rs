@@ -22,12 +22,17 @@ static STATE: Mutex<Option<Pool>> = Mutex::new(None);
 static REQUESTED: Mutex<Option<usize>> = Mutex::new(None);
 
 fn default_threads() -> usize {
-    if let Some(n) = std::env::var(ENV_VAR).ok().and_then(|s| s.trim().parse::<usize>().ok()) {
+    if let Some(n) = std::env::var(ENV_VAR)
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+    {
         if n >= 1 {
             return n;
         }
     }
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// The thread count kernels use now.
@@ -39,7 +44,10 @@ pub fn num_threads() -> usize {
 /// Sets the thread count (at least 1). Results do not depend on it, only speed does.
 pub fn set_num_threads(n: usize) -> Result<(), KernelError> {
     if n == 0 {
-        return Err(KernelError::value("n", "the number of threads must be at least 1, got 0"));
+        return Err(KernelError::value(
+            "n",
+            "the number of threads must be at least 1, got 0",
+        ));
     }
     *REQUESTED.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
     Ok(())
@@ -62,9 +70,18 @@ fn pool() -> Arc<ThreadPool> {
     let pool = match built {
         Ok(p) => p,
         // Could not start threads (resource limits): run on a one-thread pool built lazily.
-        Err(_) => Arc::new(ThreadPoolBuilder::new().num_threads(1).build().expect("one-thread pool")),
+        Err(_) => Arc::new(
+            ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .expect("one-thread pool"),
+        ),
     };
-    let stale = state.replace(Pool { pid, threads: want, pool: pool.clone() });
+    let stale = state.replace(Pool {
+        pid,
+        threads: want,
+        pool: pool.clone(),
+    });
     if let Some(old) = stale {
         if old.pid != pid {
             // The old pool's threads do not exist in this (forked) process: never drop it here.
@@ -101,7 +118,11 @@ where
     if out.len() <= chunk || num_threads() == 1 {
         out.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i, c));
     } else {
-        pool().install(|| out.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i, c)));
+        pool().install(|| {
+            out.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each(|(i, c)| f(i, c))
+        });
     }
 }
 
@@ -116,8 +137,8 @@ mod tests {
 
     #[test]
     fn chunks_cover_everything_once() {
-        let mut v = vec![0u32; 1000];
-        for_each_chunk_mut(&mut v, 7, |i, c| c.iter_mut().for_each(|x| *x += 1 + i as u32 * 0));
-        assert!(v.iter().all(|&x| x == 1));
+        let mut v = vec![0usize; 1000];
+        for_each_chunk_mut(&mut v, 7, |i, c| c.iter_mut().for_each(|x| *x += 1 + i));
+        assert!(v.iter().enumerate().all(|(k, &x)| x == 1 + k / 7));
     }
 }

@@ -4,7 +4,8 @@ use cs231n_kernels::{threads, Rows};
 use std::time::Instant;
 
 fn main() {
-    let (n, d, c) = (500usize, 3073usize, 10usize);
+    let n: usize = std::env::args().nth(1).map_or(500, |s| s.parse().unwrap());
+    let (d, c) = (3073usize, 10usize);
     let x: Vec<f64> = (0..n * d)
         .map(|i| ((i * 2654435761usize) % 1000) as f64 / 500.0 - 1.0)
         .collect();

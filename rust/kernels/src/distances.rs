@@ -82,7 +82,6 @@ pub fn l2_distances<T: Real>(test: Rows<'_, T>, train: Rows<'_, T>, out: &mut [T
                 Operand::rows(test.as_ptr().add(r0 * test.row_stride), test.row_stride),
                 Operand::transposed(train.as_ptr().add(c0 * train.row_stride), train.row_stride),
                 T::of(-2.0),
-                false,
             );
         }
     });

@@ -85,6 +85,8 @@ impl ScoreLoss for SoftmaxCrossEntropy {
 const BLOCK: usize = 32;
 /// At most this many partial gradients (fixed by N, never by the thread count).
 const MAX_GROUPS: usize = 8;
+/// At least this many samples per group: fewer groups for small N (less zeroing and summing of partials).
+const MIN_GROUP_ROWS: usize = 64;
 
 /// Everything a group of samples needs; the group owns a partial dW of `d x width` (C padded).
 struct Group<'a, T> {
@@ -230,8 +232,24 @@ unsafe fn micro_group_simd<T: Real, L: ScoreLoss, const CW: usize, const R: usiz
                 acc[k][v] = T::load(buf[k].as_ptr().add(v * lanes));
             }
         }
+        // While pass 2 works from cache, pull the next R samples' rows towards L2, one cache line
+        // per row every `line` elements, so pass 1 of the next step does not wait on memory.
+        let line = 64 / std::mem::size_of::<T>();
+        let mut next: [*const T; R] = [std::ptr::null(); R];
+        for (k, slot) in next.iter_mut().enumerate() {
+            if s + R + k < s1 {
+                *slot = g.x_row(s + R + k).as_ptr();
+            }
+        }
         let dwptr = dwp.as_mut_ptr();
         for dd in 0..d {
+            if dd % line == 0 {
+                for p in next {
+                    if !p.is_null() {
+                        prefetch_l2(p.add(dd));
+                    }
+                }
+            }
             let dwrow = dwptr.add(dd * CW);
             let mut dv = [T::splat(T::zero()); 4];
             for v in 0..nv {
@@ -250,6 +268,13 @@ unsafe fn micro_group_simd<T: Real, L: ScoreLoss, const CW: usize, const R: usiz
         s += R;
     }
     loss
+}
+
+/// Hint that the cache line at `p` will be read soon (into L2).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn prefetch_l2<T>(p: *const T) {
+    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(p as *const i8);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -370,7 +395,6 @@ fn gemm_group<T: Real, L: ScoreLoss>(
                 Operand::rows(xptr, d),
                 Operand::rows(g.wp.as_ptr(), g.w_ld),
                 T::one(),
-                false,
             );
         }
         for (r, srow) in sc.chunks_mut(c).take(b).enumerate() {
@@ -387,7 +411,6 @@ fn gemm_group<T: Real, L: ScoreLoss>(
                 Operand::transposed(xptr, d),
                 Operand::rows(sc.as_ptr(), c),
                 T::one(),
-                false,
             );
         }
         r0 = r1;
@@ -484,7 +507,7 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
     };
 
     // Samples are split into `groups` contiguous ranges, a function of N only.
-    let groups = n.div_ceil(BLOCK).min(MAX_GROUPS);
+    let groups = n.div_ceil(MIN_GROUP_ROWS).min(MAX_GROUPS);
     let dwidth = checked_len(d, width, "partial gradients")?;
     // One slack element per group keeps every group's chunk non-empty (so it runs) when D = 0.
     let stride = dwidth + 1;
@@ -581,7 +604,6 @@ pub fn linear_predict<T: Real>(w: Rows<'_, T>, x: Rows<'_, T>, out: &mut [i64]) 
                 Operand::rows(x.row(r0).as_ptr(), x.row_stride),
                 Operand::rows(w.as_ptr(), w.row_stride),
                 T::one(),
-                false,
             );
         }
         for (oi, srow) in o.iter_mut().zip(sc.chunks(c)) {

@@ -1,9 +1,8 @@
 //! Matrix product through the `gemm` crate (runtime AVX2/FMA/AVX-512 dispatch).
 //!
-//! Every output element is reduced over `k` in the same order whatever the thread count (gemm
-//! splits the work over output tiles, never over `k`), which the thread-invariance tests check.
+//! Always single-threaded: callers split their work into fixed tiles and run the tiles on the pool,
+//! so every output element is reduced over `k` in the same order whatever the thread count.
 
-use crate::threads;
 use crate::Real;
 
 /// A strided matrix operand: element `(i, j)` is at `ptr + i * rs + j * cs`.
@@ -48,7 +47,6 @@ pub unsafe fn gemm<T: Real>(
     a: Operand<T>,
     b: Operand<T>,
     scale: T,
-    parallel: bool,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -61,42 +59,27 @@ pub unsafe fn gemm<T: Real>(
         }
         return;
     }
-    let par = if parallel && threads::num_threads() > 1 {
-        gemm::Parallelism::Rayon(threads::num_threads())
-    } else {
-        gemm::Parallelism::None
-    };
-    // Raw pointers are not Send: carry the addresses, valid for the duration of the call.
-    let (d, ap, bp) = (dst as usize, a.ptr as usize, b.ptr as usize);
-    let (a_rs, a_cs, b_rs, b_cs) = (a.rs, a.cs, b.rs, b.cs);
-    let call = move || {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            d as *mut T,
-            1,
-            dst_ld as isize,
-            accumulate,
-            ap as *const T,
-            a_cs,
-            a_rs,
-            bp as *const T,
-            b_cs,
-            b_rs,
-            T::one(),
-            scale,
-            false,
-            false,
-            false,
-            par,
-        )
-    };
-    if matches!(par, gemm::Parallelism::Rayon(_)) {
-        threads::install(call);
-    } else {
-        call();
-    }
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        dst_ld as isize,
+        accumulate,
+        a.ptr,
+        a.cs,
+        a.rs,
+        b.ptr,
+        b.cs,
+        b.rs,
+        T::one(),
+        scale,
+        false,
+        false,
+        false,
+        gemm::Parallelism::None,
+    );
 }
 
 #[cfg(test)]
@@ -120,7 +103,6 @@ mod tests {
                 Operand::rows(a.as_ptr(), k),
                 Operand::rows(b.as_ptr(), n),
                 1.0,
-                false,
             )
         };
         for i in 0..m {

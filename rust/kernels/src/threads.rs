@@ -1,25 +1,29 @@
-//! The crate's own rayon pool (never rayon's global one, which cannot be resized).
+//! The crate's own small thread pool, in which the calling thread works too.
+//!
+//! A parallel call publishes a job (a function of an index and a counter), wakes the helpers and
+//! starts pulling indices itself; helpers that wake late find the work taken and go back to sleep,
+//! so a short call never waits for a sleeping thread to wake up (on a virtual machine that can
+//! cost a millisecond). Which thread runs which index varies; kernels make results independent of
+//! it by writing each index's result to its own place and combining in index order.
 //!
 //! The size comes from [`set_num_threads`], else the `CS231N_RS_NUM_THREADS` environment variable,
-//! else the number of available cores. A pool made before a `fork()` is useless in the child (its
-//! threads are gone), so the pool remembers the process id that made it and is rebuilt after a fork.
+//! else the number of available cores. A pool made before a `fork()` has no threads in the child:
+//! the pool remembers the process id that made it and is rebuilt after a fork.
 
 use crate::error::KernelError;
-use rayon::prelude::*;
-use rayon::{ThreadPool, ThreadPoolBuilder};
-use std::sync::{Arc, Mutex};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, TryLockError};
+use std::time::{Duration, Instant};
 
 /// Environment variable read for the default thread count.
 pub const ENV_VAR: &str = "CS231N_RS_NUM_THREADS";
 
-struct Pool {
-    pid: u32,
-    threads: usize,
-    pool: Arc<ThreadPool>,
-}
+/// How long an idle helper polls for the next job before it sleeps.
+const SPIN: Duration = Duration::from_micros(50);
 
-static STATE: Mutex<Option<Pool>> = Mutex::new(None);
 static REQUESTED: Mutex<Option<usize>> = Mutex::new(None);
+static POOL: Mutex<Option<Arc<Pool>>> = Mutex::new(None);
 
 fn default_threads() -> usize {
     if let Some(n) = std::env::var(ENV_VAR)
@@ -53,60 +57,197 @@ pub fn set_num_threads(n: usize) -> Result<(), KernelError> {
     Ok(())
 }
 
-fn pool() -> Arc<ThreadPool> {
-    let want = num_threads();
-    let pid = std::process::id();
-    let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = state.as_ref() {
-        if p.pid == pid && p.threads == want {
-            return p.pool.clone();
+/// A published job: `f(i)` for every `i < n`, indices handed out by `next`.
+#[derive(Clone, Copy)]
+struct Job {
+    /// Erased `&(dyn Fn(usize) + Sync)`; valid while the job is open (the caller waits for it).
+    f: *const (dyn Fn(usize) + Sync + 'static),
+    n: usize,
+    next: *const AtomicUsize,
+    panicked: *const AtomicBool,
+}
+
+// SAFETY: the pointers are only dereferenced while the publishing caller keeps them alive.
+unsafe impl Send for Job {}
+
+struct State {
+    job: Option<Job>,
+    /// Helpers currently running the open job.
+    active: usize,
+    shutdown: bool,
+}
+
+struct Pool {
+    pid: u32,
+    helpers: usize,
+    state: Mutex<State>,
+    wake: Condvar,
+    idle: Condvar,
+    /// Bumped for every job, so spinning helpers notice one without the lock.
+    generation: AtomicU64,
+    /// One caller at a time publishes; others run their work inline.
+    submit: Mutex<()>,
+}
+
+impl Pool {
+    fn new(helpers: usize) -> Arc<Pool> {
+        let pool = Arc::new(Pool {
+            pid: std::process::id(),
+            helpers,
+            state: Mutex::new(State {
+                job: None,
+                active: 0,
+                shutdown: false,
+            }),
+            wake: Condvar::new(),
+            idle: Condvar::new(),
+            generation: AtomicU64::new(0),
+            submit: Mutex::new(()),
+        });
+        for i in 0..helpers {
+            let p = pool.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("cs231n-rs-{i}"))
+                .spawn(move || p.helper());
+            if spawned.is_err() {
+                break; // fewer helpers: the caller does more of the work
+            }
+        }
+        pool
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn helper(&self) {
+        let mut seen = self.generation.load(Ordering::Acquire);
+        loop {
+            let start = Instant::now();
+            while self.generation.load(Ordering::Acquire) == seen && start.elapsed() < SPIN {
+                std::hint::spin_loop();
+            }
+            let job = {
+                let mut st = self.lock();
+                while st.job.is_none()
+                    && !st.shutdown
+                    && self.generation.load(Ordering::Acquire) == seen
+                {
+                    st = self.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+                }
+                if st.shutdown {
+                    return;
+                }
+                seen = self.generation.load(Ordering::Acquire);
+                match st.job {
+                    Some(job) => {
+                        st.active += 1;
+                        job
+                    }
+                    None => continue,
+                }
+            };
+            // SAFETY: the job is open and we are counted in `active`: the caller keeps it alive.
+            unsafe { run_job(job) };
+            let mut st = self.lock();
+            st.active -= 1;
+            if st.active == 0 {
+                self.idle.notify_all();
+            }
         }
     }
-    let built = ThreadPoolBuilder::new()
-        .num_threads(want)
-        .thread_name(|i| format!("cs231n-rs-{i}"))
-        .build()
-        .map(Arc::new);
-    let pool = match built {
-        Ok(p) => p,
-        // Could not start threads (resource limits): run on a one-thread pool built lazily.
-        Err(_) => Arc::new(
-            ThreadPoolBuilder::new()
-                .num_threads(1)
-                .build()
-                .expect("one-thread pool"),
-        ),
-    };
-    let stale = state.replace(Pool {
-        pid,
-        threads: want,
-        pool: pool.clone(),
-    });
-    if let Some(old) = stale {
-        if old.pid != pid {
-            // The old pool's threads do not exist in this (forked) process: never drop it here.
+}
+
+/// Pulls indices until none are left. Panics are caught and reported through the job.
+unsafe fn run_job(job: Job) {
+    let f = &*job.f;
+    let next = &*job.next;
+    let result = catch_unwind(AssertUnwindSafe(|| loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= job.n {
+            break;
+        }
+        f(i);
+    }));
+    if result.is_err() {
+        (*job.panicked).store(true, Ordering::Relaxed);
+        next.store(job.n, Ordering::Relaxed);
+    }
+}
+
+fn pool() -> Option<Arc<Pool>> {
+    let want = num_threads();
+    if want <= 1 {
+        return None;
+    }
+    let pid = std::process::id();
+    let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = slot.as_ref() {
+        if p.pid == pid && p.helpers == want - 1 {
+            return Some(p.clone());
+        }
+    }
+    let fresh = Pool::new(want - 1);
+    if let Some(old) = slot.replace(fresh.clone()) {
+        if old.pid == pid {
+            old.lock().shutdown = true;
+            old.wake.notify_all();
+        } else {
+            // Made before a fork: its threads do not exist here, and its locks may be held.
             std::mem::forget(old);
         }
     }
-    pool
+    Some(fresh)
 }
 
-/// Runs `f(i)` for every `i < n`: inline when `n <= 1`, else on the pool. Which `i` runs on which
-/// thread varies; callers make results independent of it by writing only to the `i`-th output.
+/// Runs `f(i)` for every `i < n`, on the calling thread and the pool's helpers.
 pub fn for_each_index<F>(n: usize, f: F)
 where
     F: Fn(usize) + Send + Sync,
 {
-    if n <= 1 || num_threads() == 1 {
+    let pool = if n > 1 { pool() } else { None };
+    let Some(pool) = pool else {
         (0..n).for_each(f);
-    } else {
-        pool().install(|| (0..n).into_par_iter().for_each(f));
+        return;
+    };
+    let _submit = match pool.submit.try_lock() {
+        Ok(g) => g,
+        Err(TryLockError::Poisoned(e)) => e.into_inner(),
+        // Another caller is using the helpers: do this work inline (same results, fewer threads).
+        Err(TryLockError::WouldBlock) => {
+            (0..n).for_each(f);
+            return;
+        }
+    };
+    let next = AtomicUsize::new(0);
+    let panicked = AtomicBool::new(false);
+    let f_ref: &(dyn Fn(usize) + Sync) = &f;
+    // SAFETY: the lifetime is erased only until this function has closed the job and seen every
+    // helper leave it (below), so no helper can use `f`, `next` or `panicked` after they drop.
+    let f_static: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(f_ref) };
+    let job = Job {
+        f: f_static,
+        n,
+        next: &next,
+        panicked: &panicked,
+    };
+    {
+        let mut st = pool.lock();
+        st.job = Some(job);
+        pool.generation.fetch_add(1, Ordering::AcqRel);
     }
-}
-
-/// Runs `f` inside the pool, so that rayon-parallel code it calls (GEMM) uses our threads.
-pub fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    pool().install(f)
+    pool.wake.notify_all();
+    // SAFETY: everything the job points to lives on this stack frame.
+    unsafe { run_job(job) };
+    let mut st = pool.lock();
+    st.job = None;
+    while st.active > 0 {
+        st = pool.idle.wait(st).unwrap_or_else(|e| e.into_inner());
+    }
+    drop(st);
+    if panicked.load(Ordering::Relaxed) {
+        panic!("a cs231n-rs kernel panicked on a helper thread");
+    }
 }
 
 /// Splits `out` into chunks of `chunk` elements and runs `f(chunk_index, chunk)` on each in parallel.
@@ -115,15 +256,16 @@ where
     F: Fn(usize, &mut [T]) + Send + Sync,
 {
     let chunk = chunk.max(1);
-    if out.len() <= chunk || num_threads() == 1 {
-        out.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i, c));
-    } else {
-        pool().install(|| {
-            out.par_chunks_mut(chunk)
-                .enumerate()
-                .for_each(|(i, c)| f(i, c))
-        });
-    }
+    let len = out.len();
+    let base = out.as_mut_ptr() as usize;
+    for_each_index(len.div_ceil(chunk), |i| {
+        let start = i * chunk;
+        let end = (start + chunk).min(len);
+        // SAFETY: chunks are disjoint sub-slices of `out`, each handed to exactly one call.
+        let part =
+            unsafe { std::slice::from_raw_parts_mut((base as *mut T).add(start), end - start) };
+        f(i, part);
+    });
 }
 
 #[cfg(test)]
@@ -137,8 +279,24 @@ mod tests {
 
     #[test]
     fn chunks_cover_everything_once() {
-        let mut v = vec![0usize; 1000];
-        for_each_chunk_mut(&mut v, 7, |i, c| c.iter_mut().for_each(|x| *x += 1 + i));
-        assert!(v.iter().enumerate().all(|(k, &x)| x == 1 + k / 7));
+        set_num_threads(3).unwrap();
+        for _ in 0..100 {
+            let mut v = vec![0usize; 1000];
+            for_each_chunk_mut(&mut v, 7, |i, c| c.iter_mut().for_each(|x| *x += 1 + i));
+            assert!(v.iter().enumerate().all(|(k, &x)| x == 1 + k / 7));
+        }
+    }
+
+    #[test]
+    fn a_panicking_index_becomes_a_panic_in_the_caller() {
+        set_num_threads(2).unwrap();
+        let r = catch_unwind(|| for_each_index(64, |i| assert!(i != 40)));
+        assert!(r.is_err());
+        // the pool still works afterwards
+        let hits = AtomicUsize::new(0);
+        for_each_index(64, |_| {
+            hits.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(hits.load(Ordering::Relaxed), 64);
     }
 }

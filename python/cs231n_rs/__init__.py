@@ -12,6 +12,7 @@ Notebooks: ``install_as_cs231n()`` makes ``import cs231n`` resolve to this packa
 
 from . import _core
 from ._compat import install_as_cs231n, uninstall_as_cs231n
+from ._validate import as_int
 
 __version__: str = _core.__version__
 NUM_THREADS_ENV_VAR: str = _core.NUM_THREADS_ENV_VAR
@@ -19,15 +20,7 @@ NUM_THREADS_ENV_VAR: str = _core.NUM_THREADS_ENV_VAR
 
 def set_num_threads(n: int) -> None:
     """Sets the number of threads the Rust kernels use (``n >= 1``). Results do not depend on it."""
-    import operator
-
-    if isinstance(n, bool):
-        raise TypeError("n: expected an int number of threads, got bool")
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError("n: expected an int number of threads, got %s" % type(n).__name__) from None
-    _core.set_num_threads(n)
+    _core.set_num_threads(as_int(n, "n"))
 
 
 def get_num_threads() -> int:

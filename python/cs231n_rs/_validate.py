@@ -5,6 +5,8 @@ integer and bool inputs compute in float64; float16 computes in float32 and is c
 object and string arrays are a TypeError naming the argument.
 """
 
+import operator
+
 import numpy as np
 
 _F32 = np.dtype(np.float32)
@@ -41,6 +43,44 @@ def matrix(a, name, dtype, shape_doc):
     if a.ndim != 2:
         raise ValueError("%s: expected a 2-D array of shape %s, got shape %s" % (name, shape_doc, a.shape))
     return a if a.dtype == dtype else a.astype(dtype)
+
+
+def matrix_pair(a, a_name, a_doc, b, b_name, b_doc, a_axis, b_axis):
+    """Two 2-D arrays in their common compute dtype whose axes ``a_axis`` and ``b_axis`` agree.
+
+    Returns ``(a, b, work_dtype, result_dtype)``; ValueError naming ``a`` when the sizes differ.
+    """
+    a = as_array(a, a_name)
+    b = as_array(b, b_name)
+    work, result = compute_dtype(a, b)
+    b = matrix(b, b_name, work, b_doc)
+    a = matrix(a, a_name, work, a_doc)
+    if a.shape[a_axis] != b.shape[b_axis]:
+        raise ValueError(
+            "%s: expected %s with %d along axis %d to match %s of shape %s, got shape %s"
+            % (a_name, a_doc, b.shape[b_axis], a_axis, b_name, b.shape, a.shape)
+        )
+    return a, b, work, result
+
+
+def as_int(value, name):
+    """``operator.index(value)``, refusing bools and non-integers with a TypeError naming ``name``."""
+    if isinstance(value, bool):
+        raise TypeError("%s: expected an int, got bool" % name)
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError("%s: expected an int, got %s" % (name, type(value).__name__)) from None
+
+
+def as_real(value, name):
+    """A real scalar as a Python float; TypeError for strings, arrays and the like."""
+    if isinstance(value, (float, int)) and not isinstance(value, bool):
+        return float(value)
+    r = np.asarray(value)
+    if r.ndim != 0 or r.dtype.kind not in "biuf":
+        raise TypeError("%s: expected a real number, got %r" % (name, value))
+    return float(r)
 
 
 def labels(y, name, n=None):

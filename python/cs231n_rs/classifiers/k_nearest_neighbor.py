@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import _core
-from .._validate import as_array, compute_dtype, finish, labels, matrix
+from .._validate import as_array, as_int, compute_dtype, finish, labels, matrix, matrix_pair
 
 __all__ = ["KNearestNeighbor"]
 
@@ -55,16 +55,7 @@ class KNearestNeighbor(object):
         return self.predict_labels(dists, k=k)
 
     def _distances(self, X):
-        X = as_array(X, "X")
-        X_train = as_array(self.X_train, "X_train")
-        work, result = compute_dtype(X, X_train)
-        X_train = matrix(X_train, "X_train", work, "(num_train, D)")
-        X = matrix(X, "X", work, "(num_test, D)")
-        if X.shape[1] != X_train.shape[1]:
-            raise ValueError(
-                "X: expected shape (num_test, %d) to match X_train of shape %s, got %s"
-                % (X_train.shape[1], X_train.shape, X.shape)
-            )
+        X, X_train, _, result = matrix_pair(X, "X", "(num_test, D)", self.X_train, "X_train", "(num_train, D)", 1, 1)
         return finish(_core.l2_distances(X, X_train), result)
 
     def compute_distances_two_loops(self, X):
@@ -135,14 +126,7 @@ class KNearestNeighbor(object):
 
 
 def _as_k(k):
-    import operator
-
-    if isinstance(k, bool):
-        raise TypeError("k: expected an int, got bool")
-    try:
-        k = operator.index(k)
-    except TypeError:
-        raise TypeError("k: expected an int, got %s" % type(k).__name__) from None
+    k = as_int(k, "k")
     if k < 1:
         raise ValueError("k: k must be at least 1, got %d" % k)
     return k

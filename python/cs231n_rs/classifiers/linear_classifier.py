@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from .. import _core
-from .._validate import as_array, compute_dtype, matrix
+from .._validate import as_array, compute_dtype, matrix, matrix_pair
 from ._linear_loss import linear_loss
 from .linear_svm import *
 from .softmax import *
@@ -99,13 +99,7 @@ class LinearClassifier(object):
           array of length N, and each element is an integer giving the predicted
           class (int64, the argmax of X.dot(W); ties go to the smaller class).
         """
-        X = as_array(X, "X")
-        W = as_array(self.W, "W")
-        work, _ = compute_dtype(W, X)
-        X = matrix(X, "X", work, "(N, D)")
-        W = matrix(W, "W", work, "(D, C)")
-        if X.shape[1] != W.shape[0]:
-            raise ValueError("X: expected shape (N, %d) to match W of shape %s, got %s" % (W.shape[0], W.shape, X.shape))
+        X, W, _, _ = matrix_pair(X, "X", "(N, D)", self.W, "W", "(D, C)", 1, 0)
         return _core.linear_predict(W, X)
 
     def loss(self, X_batch, y_batch, reg):

@@ -418,17 +418,8 @@ fn gemm_group<T: Real, L: ScoreLoss>(
     loss
 }
 
-/// Loss and gradient of `L` for `scores = X[idx] W` (or `X W` when `idx` is None).
-///
-/// `w` is (D, C), `x` is (num_rows, D), `y` has one label in `[0, C)` per sample, `dw` receives (D, C).
-pub fn linear_loss<T: Real, L: ScoreLoss>(
-    w: Rows<'_, T>,
-    x: Rows<'_, T>,
-    y: &[i64],
-    idx: Option<&[i64]>,
-    reg: T,
-    dw: &mut [T],
-) -> KResult<f64> {
+/// (D, C) of `scores = X W`, after checking that X has D columns and that C >= 1.
+fn check_scores_shapes<T>(w: &Rows<'_, T>, x: &Rows<'_, T>) -> KResult<(usize, usize)> {
     let (d, c) = (w.nrows, w.ncols);
     if x.ncols != d {
         return Err(KernelError::shape(
@@ -440,6 +431,21 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
     if c == 0 {
         return Err(KernelError::shape("W", "(D, C) with C >= 1", w.shape_str()));
     }
+    Ok((d, c))
+}
+
+/// Loss and gradient of `L` for `scores = X[idx] W` (or `X W` when `idx` is None).
+///
+/// `w` is (D, C), `x` is (num_rows, D), `y` has one label in `[0, C)` per sample, `dw` receives (D, C).
+pub fn linear_loss<T: Real, L: ScoreLoss>(
+    w: Rows<'_, T>,
+    x: Rows<'_, T>,
+    y: &[i64],
+    idx: Option<&[i64]>,
+    reg: T,
+    dw: &mut [T],
+) -> KResult<f64> {
+    let (d, c) = check_scores_shapes(&w, &x)?;
     let n = idx.map_or(x.nrows, |i| i.len());
     if y.len() != n {
         return Err(KernelError::shape(
@@ -571,17 +577,7 @@ pub fn argmax<T: Real>(s: &[T]) -> usize {
 
 /// Predicted class of each row: out[i] = argmax_j (X W)[i, j], block by block (no N x C scores kept).
 pub fn linear_predict<T: Real>(w: Rows<'_, T>, x: Rows<'_, T>, out: &mut [i64]) -> KResult<()> {
-    let (d, c) = (w.nrows, w.ncols);
-    if x.ncols != d {
-        return Err(KernelError::shape(
-            "X",
-            format!("(N, {d}) to match W's {d} rows"),
-            x.shape_str(),
-        ));
-    }
-    if c == 0 {
-        return Err(KernelError::shape("W", "(D, C) with C >= 1", w.shape_str()));
-    }
+    let (d, c) = check_scores_shapes(&w, &x)?;
     if out.len() != x.nrows {
         return Err(KernelError::shape(
             "out",

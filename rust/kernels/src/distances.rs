@@ -12,7 +12,7 @@ use crate::threads;
 use crate::{KResult, Real, Rows};
 
 /// The long side of the output is cut into tiles of at least this many rows/columns ...
-const TILE_MIN: usize = 512;
+const TILE_MIN: usize = 64;
 /// ... and at most this many tiles (enough to balance 2-8 threads).
 const MAX_TILES: usize = 8;
 

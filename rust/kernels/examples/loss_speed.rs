@@ -6,8 +6,12 @@ use std::time::{Duration, Instant};
 
 fn run<T: Real>(n: usize, pause: u64) {
     let (d, c) = (3073usize, 10usize);
-    let x: Vec<T> = (0..n * d).map(|i| T::of(((i * 2654435761usize) % 1000) as f64 / 500.0 - 1.0)).collect();
-    let w: Vec<T> = (0..d * c).map(|i| T::of(((i * 40503) % 1000) as f64 * 1e-7)).collect();
+    let x: Vec<T> = (0..n * d)
+        .map(|i| T::of(((i * 2654435761usize) % 1000) as f64 / 500.0 - 1.0))
+        .collect();
+    let w: Vec<T> = (0..d * c)
+        .map(|i| T::of(((i * 40503) % 1000) as f64 * 1e-7))
+        .collect();
     let y: Vec<i64> = (0..n).map(|i| (i % c) as i64).collect();
     let mut dw = vec![T::zero(); d * c];
     for t in [1usize, 2] {
@@ -16,13 +20,25 @@ fn run<T: Real>(n: usize, pause: u64) {
         for _ in 0..21 {
             std::thread::sleep(Duration::from_millis(pause));
             let s = Instant::now();
-            linear_loss::<T, SoftmaxCrossEntropy>(Rows::new(&w, d, c).unwrap(), Rows::new(&x, n, d).unwrap(), &y, None, T::of(1e-5), &mut dw).unwrap();
+            linear_loss::<T, SoftmaxCrossEntropy>(
+                Rows::new(&w, d, c).unwrap(),
+                Rows::new(&x, n, d).unwrap(),
+                &y,
+                None,
+                T::of(1e-5),
+                &mut dw,
+            )
+            .unwrap();
             ts.push(s.elapsed().as_secs_f64());
         }
         ts.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let med = ts[ts.len() / 2];
         let gflop = 4.0 * (n * d * c) as f64 / 1e9;
-        println!("threads {t}: {:.3} ms, {:.1} GFLOP/s", med * 1e3, gflop / med);
+        println!(
+            "threads {t}: {:.3} ms, {:.1} GFLOP/s",
+            med * 1e3,
+            gflop / med
+        );
     }
 }
 

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 /// Environment variable read for the default thread count.
 pub const ENV_VAR: &str = "CS231N_RS_NUM_THREADS";
 
-/// How long an idle helper polls for the next job before it sleeps.
-const SPIN: Duration = Duration::from_micros(50);
+/// How long an idle helper polls for the next job before it sleeps: long enough to bridge the
+/// Python work between the calls of a training loop, short enough not to slow the code after it.
+const SPIN: Duration = Duration::from_micros(200);
 
 static REQUESTED: Mutex<Option<usize>> = Mutex::new(None);
 static POOL: Mutex<Option<Arc<Pool>>> = Mutex::new(None);

@@ -23,10 +23,7 @@ pub fn to_pyerr(e: KernelError) -> PyErr {
 }
 
 /// Runs `f` with the GIL released, turning kernel errors (and, defensively, panics) into exceptions.
-pub fn run<R: Send>(
-    py: Python<'_>,
-    f: impl FnOnce() -> Result<R, KernelError> + Send,
-) -> PyResult<R> {
+pub fn run<R: Send>(py: Python<'_>, f: impl FnOnce() -> Result<R, KernelError> + Send) -> PyResult<R> {
     match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
         Ok(r) => r.map_err(to_pyerr),
         Err(_) => Err(PyRuntimeError::new_err(

@@ -5,8 +5,7 @@ use cs231n_kernels::error::{checked_len, try_zeros};
 use cs231n_kernels::linear_loss::{linear_loss as kernel, Hinge, ScoreLoss, SoftmaxCrossEntropy};
 use cs231n_kernels::Real;
 use numpy::{
-    Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
-    PyUntypedArrayMethods,
+    Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -26,14 +25,7 @@ fn loss_impl<'py, T: Real + Element, L: ScoreLoss>(
     let (d, c) = (w.shape()[0], w.shape()[1]);
     let (loss, dw) = run(py, || {
         let mut dw = try_zeros::<T>(checked_len(d, c, "dW")?, "dW")?;
-        let loss = kernel::<T, L>(
-            wr.rows(),
-            xr.rows(),
-            &labels,
-            ix.as_deref(),
-            T::of(reg),
-            &mut dw,
-        )?;
+        let loss = kernel::<T, L>(wr.rows(), xr.rows(), &labels, ix.as_deref(), T::of(reg), &mut dw)?;
         Ok((loss, dw))
     })?;
     Ok((loss, dw.into_pyarray(py).reshape([d, c])?.into_any()))
@@ -86,11 +78,7 @@ fn predict_impl<'py, T: Real + Element>(
 
 /// y_pred (N,) int64 = argmax of X W per row.
 #[pyfunction]
-fn linear_predict<'py>(
-    py: Python<'py>,
-    w: Mat<'py>,
-    x: Mat<'py>,
-) -> PyResult<Bound<'py, PyArray1<i64>>> {
+fn linear_predict<'py>(py: Python<'py>, w: Mat<'py>, x: Mat<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
     match (w, x) {
         (Mat::F64(w), Mat::F64(x)) => predict_impl(py, w, x),
         (Mat::F32(w), Mat::F32(x)) => predict_impl(py, w, x),

@@ -4,8 +4,7 @@ use crate::convert::{dtype_mismatch, ints, rows, run, Mat};
 use cs231n_kernels::error::{checked_len, try_zeros};
 use cs231n_kernels::{distances, gather, knn, Real};
 use numpy::{
-    Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
-    PyUntypedArrayMethods,
+    Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyAny;
@@ -18,10 +17,7 @@ fn l2_impl<'py, T: Real + Element>(
     let (a, b) = (rows(&x)?, rows(&x_train)?);
     let (m, n) = (x.shape()[0], x_train.shape()[0]);
     let out = run(py, || {
-        let mut out = try_zeros::<T>(
-            checked_len(m, n, "the distance matrix")?,
-            "the distance matrix",
-        )?;
+        let mut out = try_zeros::<T>(checked_len(m, n, "the distance matrix")?, "the distance matrix")?;
         distances::l2_distances(a.rows(), b.rows(), &mut out)?;
         Ok(out)
     })?;
@@ -30,11 +26,7 @@ fn l2_impl<'py, T: Real + Element>(
 
 /// dists (num_test, num_train): Euclidean distances between the rows of X and of X_train.
 #[pyfunction]
-fn l2_distances<'py>(
-    py: Python<'py>,
-    x: Mat<'py>,
-    x_train: Mat<'py>,
-) -> PyResult<Bound<'py, PyAny>> {
+fn l2_distances<'py>(py: Python<'py>, x: Mat<'py>, x_train: Mat<'py>) -> PyResult<Bound<'py, PyAny>> {
     match (x, x_train) {
         (Mat::F64(a), Mat::F64(b)) => l2_impl(py, a, b),
         (Mat::F32(a), Mat::F32(b)) => l2_impl(py, a, b),

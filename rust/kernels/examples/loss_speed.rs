@@ -34,11 +34,7 @@ fn run<T: Real>(n: usize, pause: u64) {
         ts.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let med = ts[ts.len() / 2];
         let gflop = 4.0 * (n * d * c) as f64 / 1e9;
-        println!(
-            "threads {t}: {:.3} ms, {:.1} GFLOP/s",
-            med * 1e3,
-            gflop / med
-        );
+        println!("threads {t}: {:.3} ms, {:.1} GFLOP/s", med * 1e3, gflop / med);
     }
 }
 

@@ -21,10 +21,7 @@ pub fn row_sq_norms<T: Real>(x: Rows<'_, T>) -> Vec<T> {
     let mut out = vec![T::zero(); x.nrows];
     threads::for_each_chunk_mut(&mut out, 256, |c, chunk| {
         for (r, o) in chunk.iter_mut().enumerate() {
-            *o = x
-                .row(c * 256 + r)
-                .iter()
-                .fold(T::zero(), |acc, &v| acc + v * v);
+            *o = x.row(c * 256 + r).iter().fold(T::zero(), |acc, &v| acc + v * v);
         }
     });
     out

@@ -18,11 +18,7 @@ pub enum KernelError {
 }
 
 impl KernelError {
-    pub fn shape(
-        arg: &'static str,
-        expected: impl Into<String>,
-        actual: impl Into<String>,
-    ) -> Self {
+    pub fn shape(arg: &'static str, expected: impl Into<String>, actual: impl Into<String>) -> Self {
         KernelError::Shape {
             arg,
             expected: expected.into(),

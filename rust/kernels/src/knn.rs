@@ -43,12 +43,7 @@ pub fn label_slots(labels: &[i64]) -> KResult<usize> {
 }
 
 /// `out[i]` = the voted label of test row `i` of `dists` (num_test x num_train).
-pub fn knn_vote<T: Real>(
-    dists: Rows<'_, T>,
-    labels: &[i64],
-    k: usize,
-    out: &mut [i64],
-) -> KResult<()> {
+pub fn knn_vote<T: Real>(dists: Rows<'_, T>, labels: &[i64], k: usize, out: &mut [i64]) -> KResult<()> {
     let n = dists.ncols;
     if labels.len() != n {
         return Err(KernelError::shape(
@@ -74,10 +69,7 @@ pub fn knn_vote<T: Real>(
         ));
     }
     if n > u32::MAX as usize {
-        return Err(KernelError::value(
-            "dists",
-            "more than 2^32 training examples",
-        ));
+        return Err(KernelError::value("dists", "more than 2^32 training examples"));
     }
     let slots = label_slots(labels)?;
     const CHUNK: usize = 16;

@@ -151,12 +151,7 @@ mod tests {
     fn views_of_any_layout_give_the_same_rows() {
         let a = Array2::from_shape_fn((4, 5), |(i, j)| (i * 10 + j) as f64);
         let t = a.t().to_owned();
-        for v in [
-            a.view(),
-            a.slice(s![..;2, ..]),
-            a.slice(s![..;-1, 1..4]),
-            t.t(),
-        ] {
+        for v in [a.view(), a.slice(s![..;2, ..]), a.slice(s![..;-1, 1..4]), t.t()] {
             let buf = RowsBuf::from_view(v).unwrap();
             let r = buf.rows();
             for i in 0..v.nrows() {

@@ -6,6 +6,7 @@
 //! problem size, and combine partial results in a fixed order, so the bits of every result are the
 //! same for any thread count.
 
+mod affinity;
 pub mod distances;
 pub mod error;
 pub mod gather;

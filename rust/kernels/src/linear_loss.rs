@@ -105,11 +105,7 @@ struct Group<'a, T> {
 impl<'a, T: Real> Group<'a, T> {
     #[inline(always)]
     fn x_row(&self, i: usize) -> &'a [T] {
-        self.x.row(if self.rows.is_empty() {
-            i
-        } else {
-            self.rows[i]
-        })
+        self.x.row(if self.rows.is_empty() { i } else { self.rows[i] })
     }
 }
 
@@ -186,10 +182,7 @@ unsafe fn micro_group_simd<T: Real, L: ScoreLoss, const CW: usize, const R: usiz
     let d = g.d;
     let lanes = T::LANES;
     assert!(
-        CW.is_multiple_of(lanes)
-            && g.wp.len() >= d * CW
-            && dwp.len() >= d * CW
-            && g.zero_row.len() >= d,
+        CW.is_multiple_of(lanes) && g.wp.len() >= d * CW && dwp.len() >= d * CW && g.zero_row.len() >= d,
         "micro kernel buffers"
     );
     // V = CW / lanes vectors per row; written with CW-sized arrays and a stride of `lanes`.
@@ -365,12 +358,7 @@ fn micro_dispatch<T: Real, L: ScoreLoss>(
 }
 
 /// The GEMM path (many classes): per block of 32 samples, scores = Xb W, dS in place, dW += Xb^T dS.
-fn gemm_group<T: Real, L: ScoreLoss>(
-    g: &Group<'_, T>,
-    s0: usize,
-    s1: usize,
-    part: &mut [T],
-) -> f64 {
+fn gemm_group<T: Real, L: ScoreLoss>(g: &Group<'_, T>, s0: usize, s1: usize, part: &mut [T]) -> f64 {
     let (d, c) = (g.d, g.c);
     let mut xb: Vec<T> = vec![T::zero(); BLOCK * d];
     let mut sc = vec![T::zero(); BLOCK * c];
@@ -501,11 +489,7 @@ pub fn linear_loss<T: Real, L: ScoreLoss>(
         x,
         rows: &rows,
         y,
-        wp: if plan.is_some() {
-            &packed
-        } else {
-            w.data_slice()
-        },
+        wp: if plan.is_some() { &packed } else { w.data_slice() },
         w_ld: if plan.is_some() { width } else { w.row_stride },
         zero_row: &zero_row,
         d,
@@ -614,12 +598,8 @@ mod tests {
     use super::*;
 
     fn data(n: usize, d: usize, c: usize) -> (Vec<f64>, Vec<f64>, Vec<i64>) {
-        let w = (0..d * c)
-            .map(|i| ((i * 7 % 13) as f64 - 6.0) * 0.01)
-            .collect();
-        let x = (0..n * d)
-            .map(|i| ((i * 31 % 17) as f64 - 8.0) * 0.1)
-            .collect();
+        let w = (0..d * c).map(|i| ((i * 7 % 13) as f64 - 6.0) * 0.01).collect();
+        let x = (0..n * d).map(|i| ((i * 31 % 17) as f64 - 8.0) * 0.1).collect();
         let y = (0..n).map(|i| (i * 5 % c) as i64).collect();
         (w, x, y)
     }
@@ -781,10 +761,7 @@ mod tests {
                 "C={c}: {loss} vs {want_loss}"
             );
             for (a, b) in dw.iter().zip(&want_dw) {
-                assert!(
-                    (a - b).abs() < 1e-12 * b.abs().max(1.0),
-                    "C={c}: {a} vs {b}"
-                );
+                assert!((a - b).abs() < 1e-12 * b.abs().max(1.0), "C={c}: {a} vs {b}");
             }
             let (w32, x32): (Vec<f32>, Vec<f32>) = (
                 w.iter().map(|&v| v as f32).collect(),
@@ -839,10 +816,7 @@ mod tests {
                 &mut dw,
             )
             .unwrap();
-            (
-                l.to_bits(),
-                dw.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            )
+            (l.to_bits(), dw.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
         };
         let one = run(1);
         assert_eq!(one, run(2));
@@ -870,14 +844,8 @@ mod tests {
             &mut dw
         )
         .is_err());
-        assert!(linear_loss::<f64, Hinge>(
-            wr,
-            Rows::new(&x, 0, 3).unwrap(),
-            &[],
-            None,
-            0.0,
-            &mut dw
-        )
-        .is_err());
+        assert!(
+            linear_loss::<f64, Hinge>(wr, Rows::new(&x, 0, 3).unwrap(), &[], None, 0.0, &mut dw).is_err()
+        );
     }
 }

@@ -10,9 +10,10 @@
 //! else the number of available cores. A pool made before a `fork()` has no threads in the child:
 //! the pool remembers the process id that made it and is rebuilt after a fork.
 
+use crate::affinity::{current_cpu, thread_id, CpuMask};
 use crate::error::KernelError;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -35,9 +36,7 @@ fn default_threads() -> usize {
             return n;
         }
     }
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 /// The thread count kernels use now.
@@ -88,6 +87,11 @@ struct Pool {
     generation: AtomicU64,
     /// One caller at a time publishes; others run their work inline.
     submit: Mutex<()>,
+    /// The process's CPUs, and each helper's kernel thread id (0 until it has started).
+    cpus: Option<CpuMask>,
+    helper_tids: Vec<AtomicI32>,
+    /// The caller CPU the helpers were last kept off (usize::MAX: none yet).
+    kept_off: AtomicUsize,
 }
 
 impl Pool {
@@ -104,17 +108,39 @@ impl Pool {
             idle: Condvar::new(),
             generation: AtomicU64::new(0),
             submit: Mutex::new(()),
+            cpus: CpuMask::of_this_thread(),
+            helper_tids: (0..helpers).map(|_| AtomicI32::new(0)).collect(),
+            kept_off: AtomicUsize::new(usize::MAX),
         });
         for i in 0..helpers {
             let p = pool.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("cs231n-rs-{i}"))
-                .spawn(move || p.helper());
+                .spawn(move || {
+                    p.helper_tids[i].store(thread_id(), Ordering::Release);
+                    p.helper()
+                });
             if spawned.is_err() {
                 break; // fewer helpers: the caller does more of the work
             }
         }
         pool
+    }
+
+    /// Keeps the helpers off the caller's current CPU (see `affinity`), when that CPU changed.
+    fn keep_helpers_off_caller_cpu(&self) {
+        let (Some(cpus), Some(cpu)) = (self.cpus.as_ref(), current_cpu()) else {
+            return;
+        };
+        if self.kept_off.swap(cpu, Ordering::Relaxed) == cpu {
+            return;
+        }
+        for tid in &self.helper_tids {
+            let tid = tid.load(Ordering::Acquire);
+            if tid != 0 && !cpus.apply_excluding(tid, cpu) {
+                self.kept_off.store(usize::MAX, Ordering::Relaxed);
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -130,10 +156,7 @@ impl Pool {
             }
             let job = {
                 let mut st = self.lock();
-                while st.job.is_none()
-                    && !st.shutdown
-                    && self.generation.load(Ordering::Acquire) == seen
-                {
+                while st.job.is_none() && !st.shutdown && self.generation.load(Ordering::Acquire) == seen {
                     st = self.wake.wait(st).unwrap_or_else(|e| e.into_inner());
                 }
                 if st.shutdown {
@@ -232,6 +255,7 @@ where
         next: &next,
         panicked: &panicked,
     };
+    pool.keep_helpers_off_caller_cpu();
     {
         let mut st = pool.lock();
         st.job = Some(job);
@@ -263,8 +287,7 @@ where
         let start = i * chunk;
         let end = (start + chunk).min(len);
         // SAFETY: chunks are disjoint sub-slices of `out`, each handed to exactly one call.
-        let part =
-            unsafe { std::slice::from_raw_parts_mut((base as *mut T).add(start), end - start) };
+        let part = unsafe { std::slice::from_raw_parts_mut((base as *mut T).add(start), end - start) };
         f(i, part);
     });
 }

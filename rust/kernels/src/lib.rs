@@ -12,6 +12,7 @@ pub mod error;
 pub mod gather;
 pub mod knn;
 pub mod layout;
+mod linear_dot;
 pub mod linear_loss;
 pub mod matmul;
 pub mod real;

@@ -110,6 +110,9 @@ def add_arguments(parser):
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
+        "--no-torch", action="store_true", help="leave out the PyTorch CPU column even when torch is installed"
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="sizes / 10, one repeat and short pauses: a smoke test, not a measurement"
     )
 
@@ -137,6 +140,8 @@ def run(args, argv=()):
         )
         return 2
 
+    global _TORCH_DISABLED
+    _TORCH_DISABLED = bool(getattr(args, "no_torch", False))
     torch = _import_torch()
     pause = QUICK_PAUSE_S if args.quick else PAUSE_S
     with _same_threads(threads, torch):
@@ -567,8 +572,19 @@ class _same_threads:
         return False
 
 
+#: Set by ``--no-torch``.
+_TORCH_DISABLED = False
+
+
 def _import_torch():
-    """The torch module, or None when it is not installed (or fails to import)."""
+    """The torch module, or None when it is not installed (or fails to import, or ``--no-torch``).
+
+    Its OpenMP threads are asked to sleep as soon as they are idle (``OMP_WAIT_POLICY=PASSIVE``,
+    unless the user set it): spinning ones would slow the reference timing that follows them.
+    """
+    if _TORCH_DISABLED:
+        return None
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import torch
     except Exception:

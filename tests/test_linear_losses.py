@@ -553,3 +553,22 @@ def test_dW_is_a_fresh_array():
         _, dW2 = OURS[name](W, X, y, 0.0)
         assert not np.shares_memory(dW, dW2)
         dW[...] = 0  # writable
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("N", [1, 9, 200, 517])
+@pytest.mark.parametrize("C", [10, 3])
+def test_assignment_sizes_match_reference(dtype, N, C):
+    """D = 3073 as in the notebooks: every kernel path (the f32 dot kernel with its D tiles and
+    ragged tail, the padded f64 kernel, several sample groups) against the reference."""
+    rng = np.random.default_rng(N * 100 + C)
+    W = (rng.standard_normal((3073, C)) * 1e-3).astype(dtype)
+    X = (rng.standard_normal((N, 3073)) * 50).astype(dtype)
+    y = rng.integers(0, C, N)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    for ours, ref in [(svm_loss_vectorized, R.svm_loss_vectorized), (softmax_loss_vectorized, R.softmax_loss_vectorized)]:
+        loss, dW = ours(W, X, y, 2.5e4)
+        rloss, rdW = ref(W, X, y, 2.5e4)
+        assert loss.dtype == dtype and dW.dtype == dtype
+        np.testing.assert_allclose(loss, rloss, rtol=rtol)
+        np.testing.assert_allclose(dW, rdW, rtol=rtol, atol=rtol * float(np.max(np.abs(rdW))))

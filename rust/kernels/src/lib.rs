@@ -14,6 +14,7 @@ pub mod knn;
 pub mod layout;
 mod linear_dot;
 pub mod linear_loss;
+mod linear_padded;
 pub mod matmul;
 pub mod real;
 pub mod simd;

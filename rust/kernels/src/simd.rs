@@ -1,10 +1,9 @@
 //! Runtime instruction-set dispatch for the hand-blocked kernels.
 //!
-//! Kernels are written once, generic over [`MulAdd`], with `#[inline(always)]` bodies; a thin
-//! `#[target_feature(enable = "avx2,fma")]` wrapper compiles them with FMA and 256-bit vectors, and a
-//! plain wrapper serves other CPUs. Wheels are built for baseline x86-64 (no `target-cpu=native`).
+//! SIMD kernels are written once over [`Lanes`] (256-bit vectors of f32 or f64) with
+//! `#[inline(always)]` bodies; thin `#[target_feature]` wrappers compile them for AVX2+FMA or
+//! AVX-512VL, and portable loops serve other CPUs. Wheels are built for baseline x86-64 (no `target-cpu=native`).
 
-use crate::Real;
 use std::sync::OnceLock;
 
 /// The instruction sets a kernel can be compiled for.
@@ -41,30 +40,6 @@ pub fn isa() -> Isa {
         }
         Isa::Portable
     })
-}
-
-/// `a * b + c`, fused or not.
-pub trait MulAdd {
-    fn mul_add<T: Real>(a: T, b: T, c: T) -> T;
-}
-
-/// One rounding (`vfmadd`): only inside functions compiled with the `fma` target feature.
-pub struct Fused;
-/// Two roundings: the portable path (a libm `fma` call would be far slower).
-pub struct Unfused;
-
-impl MulAdd for Fused {
-    #[inline(always)]
-    fn mul_add<T: Real>(a: T, b: T, c: T) -> T {
-        a.mul_add(b, c)
-    }
-}
-
-impl MulAdd for Unfused {
-    #[inline(always)]
-    fn mul_add<T: Real>(a: T, b: T, c: T) -> T {
-        a * b + c
-    }
 }
 
 /// 256-bit vectors of a float type: the building block of the AVX2 micro-kernels. Methods are only

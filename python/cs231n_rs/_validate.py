@@ -42,7 +42,18 @@ def matrix(a, name, dtype, shape_doc):
     """A 2-D array of ``dtype`` (no copy when it already is one); ValueError naming ``shape_doc`` otherwise."""
     if a.ndim != 2:
         raise ValueError("%s: expected a 2-D array of shape %s, got shape %s" % (name, shape_doc, a.shape))
-    return a if a.dtype == dtype else a.astype(dtype)
+    return readable(a if a.dtype == dtype else a.astype(dtype))
+
+
+def readable(a):
+    """``a`` itself when the kernels can read it in place, else an aligned C-ordered copy.
+
+    Views can have byte strides that are not a multiple of the item size (a field of a packed
+    structured array) or start at an unaligned address; the kernels need whole-element strides.
+    """
+    if a.flags.aligned and all(st % a.itemsize == 0 for st in a.strides):
+        return a
+    return np.ascontiguousarray(a)
 
 
 def matrix_pair(a, a_name, a_doc, b, b_name, b_doc, a_axis, b_axis):
@@ -96,7 +107,7 @@ def labels(y, name, n=None):
         if y.dtype.kind == "u" and y.size and y.max() > np.iinfo(np.int64).max:
             raise ValueError("%s: label %d is too large" % (name, y.max()))
         y = y.astype(np.int64)
-    return y
+    return readable(y)
 
 
 def finish(out, result_dtype):

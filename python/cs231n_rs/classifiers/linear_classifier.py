@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from .. import _core
-from .._validate import as_array, compute_dtype, matrix, matrix_pair
+from .._validate import as_array, compute_dtype, matrix, matrix_pair, readable
 from ._linear_loss import linear_loss
 from .linear_svm import *
 from .softmax import *
@@ -60,7 +60,12 @@ class LinearClassifier(object):
             # lazily initialize W
             self.W = 0.001 * np.random.randn(dim, num_classes)
 
-        fused = self._kernel is not None and type(self).loss is _KERNEL_LOSS.get(self._kernel)
+        # The fused kernel only when ``self.loss`` is our own (not a subclass's or an instance's).
+        fused = (
+            self._kernel is not None
+            and type(self).loss is _KERNEL_LOSS.get(self._kernel)
+            and "loss" not in vars(self)
+        )
         if fused:
             X_arr = as_array(X, "X")
             work, _ = compute_dtype(self.W, X_arr)
@@ -160,7 +165,7 @@ class Softmax(LinearClassifier):
 def _gather(X, idx):
     """``X[idx]`` for the minibatch: the parallel Rust gather for float matrices, NumPy otherwise."""
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype in (np.float32, np.float64):
-        return _core.gather_rows(X, idx.astype(np.int64, copy=False))
+        return _core.gather_rows(readable(X), idx.astype(np.int64, copy=False))
     return X[idx]
 
 

@@ -25,9 +25,11 @@ def svm_loss_naive(W, X, y, reg):
 
     The loss is (1/N) sum_i sum_{j != y_i} max(0, s_j - s_{y_i} + 1) + reg * sum(W * W) (delta = 1,
     no 1/2 on the regularization). This drop-in returns the values the loop version computes, by
-    the same fused Rust kernel as :func:`svm_loss_vectorized`.
+    the same fused Rust kernel as :func:`svm_loss_vectorized`, including the loop's handling of
+    NaN: a NaN margin fails ``margin > 0`` and adds nothing, and a sample with no positive margin
+    leaves dW untouched (the vectorized version propagates NaN instead, as NumPy's would).
     """
-    return linear_loss("svm", W, X, y, reg)
+    return linear_loss("svm_naive", W, X, y, reg)
 
 
 def svm_loss_vectorized(W, X, y, reg):

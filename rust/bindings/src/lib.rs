@@ -14,13 +14,17 @@ use pyo3::prelude::*;
 
 /// Sets the number of threads the kernels use (at least 1).
 #[pyfunction]
-fn set_num_threads(py: Python<'_>, n: i64) -> PyResult<()> {
-    if n < 1 {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "n: the number of threads must be at least 1, got {n}"
-        )));
-    }
-    run(py, || cs231n_kernels::threads::set_num_threads(n as usize))
+fn set_num_threads(py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<()> {
+    let max = cs231n_kernels::threads::MAX_THREADS;
+    let n: usize = match n.extract::<i64>() {
+        Ok(v) if v >= 1 && v as usize <= max => v as usize,
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "n: the number of threads must be an int between 1 and {max}, got {n}"
+            )))
+        }
+    };
+    run(py, || cs231n_kernels::threads::set_num_threads(n))
 }
 
 /// The number of threads the kernels use.
@@ -33,6 +37,7 @@ fn get_num_threads() -> usize {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("NUM_THREADS_ENV_VAR", cs231n_kernels::threads::ENV_VAR)?;
+    m.add("MAX_THREADS", cs231n_kernels::threads::MAX_THREADS)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     neighbors::register(m)?;

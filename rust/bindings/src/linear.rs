@@ -2,7 +2,7 @@
 
 use crate::convert::{dtype_mismatch, ints, rows, run, Mat};
 use cs231n_kernels::error::{checked_len, try_zeros};
-use cs231n_kernels::linear_loss::{linear_loss as kernel, Hinge, ScoreLoss, SoftmaxCrossEntropy};
+use cs231n_kernels::linear_loss::{linear_loss as kernel, Hinge, HingeLoop, ScoreLoss, SoftmaxCrossEntropy};
 use cs231n_kernels::Real;
 use numpy::{
     Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
@@ -54,9 +54,10 @@ fn linear_loss<'py>(
     }
     match kind {
         "svm" => with_loss!(Hinge),
+        "svm_naive" => with_loss!(HingeLoop),
         "softmax" => with_loss!(SoftmaxCrossEntropy),
         other => Err(PyValueError::new_err(format!(
-            "kind: expected 'svm' or 'softmax', got {other:?}"
+            "kind: expected 'svm', 'svm_naive' or 'softmax', got {other:?}"
         ))),
     }
 }

@@ -25,19 +25,19 @@ fn order<T: Real>(a: &(T, u32), b: &(T, u32)) -> Ordering {
 }
 
 /// Checks labels (non-negative) and returns the number of distinct label slots (max + 1).
-pub fn label_slots(labels: &[i64]) -> KResult<usize> {
+pub fn label_slots(labels: &[i64], arg: &'static str) -> KResult<usize> {
     let mut max = -1i64;
     for &l in labels {
         if l < 0 {
             return Err(KernelError::value(
-                "y",
+                arg,
                 format!("labels must be non-negative integers, found {l}"),
             ));
         }
         max = max.max(l);
     }
     if max >= i32::MAX as i64 {
-        return Err(KernelError::value("y", format!("label {max} is too large")));
+        return Err(KernelError::value(arg, format!("label {max} is too large")));
     }
     Ok((max + 1) as usize)
 }
@@ -71,7 +71,7 @@ pub fn knn_vote<T: Real>(dists: Rows<'_, T>, labels: &[i64], k: usize, out: &mut
     if n > u32::MAX as usize {
         return Err(KernelError::value("dists", "more than 2^32 training examples"));
     }
-    let slots = label_slots(labels)?;
+    let slots = label_slots(labels, "y_train")?;
     const CHUNK: usize = 16;
     threads::for_each_chunk_mut(out, CHUNK, |c, block| {
         let mut cand: Vec<(T, u32)> = Vec::with_capacity(n);

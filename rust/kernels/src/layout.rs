@@ -88,7 +88,12 @@ impl<'a, T: Real> RowsBuf<'a, T> {
         let cols_ok = ncols <= 1 || s[1] == 1;
         let rows_ok = nrows <= 1 || s[0] >= ncols as isize;
         if cols_ok && rows_ok {
-            let row_stride = if nrows <= 1 { ncols } else { s[0] as usize };
+            // Zero-width rows are all the same empty row (a view's stride is meaningless then).
+            let row_stride = if nrows <= 1 || ncols == 0 {
+                ncols
+            } else {
+                s[0] as usize
+            };
             let len = if nrows == 0 || ncols == 0 {
                 0
             } else {
@@ -151,6 +156,8 @@ mod tests {
     fn views_of_any_layout_give_the_same_rows() {
         let a = Array2::from_shape_fn((4, 5), |(i, j)| (i * 10 + j) as f64);
         let t = a.t().to_owned();
+        let empty = a.slice(s![.., ..0]);
+        assert_eq!(RowsBuf::from_view(empty).unwrap().rows().row(3), &[] as &[f64]);
         for v in [a.view(), a.slice(s![..;2, ..]), a.slice(s![..;-1, 1..4]), t.t()] {
             let buf = RowsBuf::from_view(v).unwrap();
             let r = buf.rows();

@@ -13,7 +13,7 @@
 // Register-blocked loops index small fixed-size arrays on purpose: the indices are the math.
 #![allow(clippy::needless_range_loop)]
 
-use crate::linear_loss::{Group, ScoreLoss};
+use crate::linear_loss::{row_contributes, Group, ScoreLoss};
 use crate::Real;
 
 /// Samples per block (4 pairs).
@@ -104,6 +104,9 @@ unsafe fn dot_group<T: Real, L: ScoreLoss, const C: usize>(
                 ds[k][c] = v;
             }
             loss += L::row(&mut ds[k], g.y[s + k] as usize);
+            if !row_contributes::<T, L>(&ds[k]) {
+                xr[k] = g.zero_row.as_ptr();
+            }
         }
         // pass 2: dWt += dS^T x, the same tiles
         let mut t0 = 0;

@@ -24,38 +24,68 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A loss on one row of scores: returns L(s, y) and overwrites `s` with dL/ds.
 pub trait ScoreLoss: Sync {
+    /// True when, as in a loop that adds `X[i]` to dW only where a margin is positive, a sample
+    /// whose gradient is all zero must not touch dW at all (not even with `0 * inf = NaN`).
+    const SILENT_ROWS_SKIPPED: bool = false;
+
     fn row<T: Real>(s: &mut [T], y: usize) -> f64;
+}
+
+/// Whether the sample with gradient `ds` takes part in dW += x^T ds (see `SILENT_ROWS_SKIPPED`).
+#[inline(always)]
+pub(crate) fn row_contributes<T: Real, L: ScoreLoss>(ds: &[T]) -> bool {
+    !L::SILENT_ROWS_SKIPPED || ds.iter().any(|&v| v != T::zero())
 }
 
 /// Multiclass hinge loss, delta = 1:
 ///   L = sum_{j != y} max(0, s_j - s_y + 1);  dL/ds_j = [margin_j > 0],  dL/ds_y = -#{j: margin_j > 0}.
-/// A NaN margin makes L NaN (as `np.maximum` does) and contributes no gradient (as `margins > 0`).
+/// `nan_counts`: a NaN margin makes L NaN (as `np.maximum` does) or adds nothing (as a loop's
+/// `if margin > 0`); either way it contributes no gradient (as `margins > 0`).
+#[inline(always)]
+fn hinge_row<T: Real>(s: &mut [T], y: usize, nan_counts: bool) -> f64 {
+    let sy = s[y];
+    let mut loss = 0.0f64;
+    let mut count = 0usize;
+    for (j, v) in s.iter_mut().enumerate() {
+        if j == y {
+            continue;
+        }
+        let margin = *v - sy + T::one();
+        if margin > T::zero() {
+            loss += margin.wide();
+            count += 1;
+            *v = T::one();
+        } else {
+            if nan_counts && margin.is_nan() {
+                loss += f64::NAN;
+            }
+            *v = T::zero();
+        }
+    }
+    s[y] = -T::of(count as f64);
+    loss
+}
+
+/// The vectorized SVM (`svm_loss_vectorized`): NaN margins make the loss NaN.
 pub struct Hinge;
 
 impl ScoreLoss for Hinge {
     #[inline]
     fn row<T: Real>(s: &mut [T], y: usize) -> f64 {
-        let sy = s[y];
-        let mut loss = 0.0f64;
-        let mut count = 0usize;
-        for (j, v) in s.iter_mut().enumerate() {
-            if j == y {
-                continue;
-            }
-            let margin = *v - sy + T::one();
-            if margin > T::zero() {
-                loss += margin.wide();
-                count += 1;
-                *v = T::one();
-            } else {
-                if margin.is_nan() {
-                    loss += f64::NAN;
-                }
-                *v = T::zero();
-            }
-        }
-        s[y] = -T::of(count as f64);
-        loss
+        hinge_row(s, y, true)
+    }
+}
+
+/// cs231n's loop SVM (`svm_loss_naive`): a NaN margin adds nothing, and a sample without a positive
+/// margin leaves dW untouched, exactly as the loop's `if margin > 0: dW[:, j] += X[i] ...`.
+pub struct HingeLoop;
+
+impl ScoreLoss for HingeLoop {
+    const SILENT_ROWS_SKIPPED: bool = true;
+
+    #[inline]
+    fn row<T: Real>(s: &mut [T], y: usize) -> f64 {
+        hinge_row(s, y, false)
     }
 }
 
@@ -205,7 +235,7 @@ fn gemm_group<T: Real, L: ScoreLoss>(g: &Group<'_, T>, s0: usize, s1: usize, par
     while r0 < s1 {
         let r1 = (r0 + BLOCK).min(s1);
         let b = r1 - r0;
-        for (r, dst) in (r0..r1).zip(xb.chunks_mut(d)) {
+        for (r, dst) in (r0..r1).zip(xb.chunks_mut(d.max(1))) {
             dst.copy_from_slice(g.x_row(r));
         }
         let xptr = xb.as_ptr();
@@ -225,6 +255,9 @@ fn gemm_group<T: Real, L: ScoreLoss>(g: &Group<'_, T>, s0: usize, s1: usize, par
         }
         for (r, srow) in sc.chunks_mut(c).take(b).enumerate() {
             loss += L::row(srow, g.y[r0 + r] as usize);
+            if !row_contributes::<T, L>(srow) {
+                xb[r * d..(r + 1) * d].fill(T::zero());
+            }
         }
         unsafe {
             gemm(
@@ -650,6 +683,43 @@ mod tests {
     #[test]
     fn hinge_every_width_matches_the_loops() {
         all_widths::<Hinge>();
+    }
+
+    #[test]
+    fn loop_hinge_every_width_matches_the_loops() {
+        all_widths::<HingeLoop>();
+    }
+
+    /// A sample whose scores are NaN adds nothing with the loop SVM (but still counts in N), on every
+    /// kernel path: the same as leaving it out and rescaling by (N - 1) / N.
+    #[test]
+    fn loop_hinge_skips_a_nan_sample_like_the_loop() {
+        let (n, d) = (45, 613);
+        for c in [3, 10, 40] {
+            let (w, x, _) = data(n, d, c);
+            let y: Vec<i64> = (0..n).map(|i| (i * 7 % c) as i64).collect();
+            let mut with_nan = x.clone();
+            with_nan[5 * d + 17] = f64::NAN;
+            let without: Vec<f64> = x[..5 * d].iter().chain(&x[6 * d..]).copied().collect();
+            let y_without: Vec<i64> = y[..5].iter().chain(&y[6..]).copied().collect();
+            let (want_loss, want_dw) = naive::<Hinge>(&w, &without, &y_without, n - 1, d, c, 0.0);
+            let scale = (n - 1) as f64 / n as f64;
+            for isa in available_isas() {
+                let mut dw = vec![0.0; d * c];
+                let (wr, xr) = (Rows::new(&w, d, c).unwrap(), Rows::new(&with_nan, n, d).unwrap());
+                let loss = linear_loss_on::<f64, HingeLoop>(isa, wr, xr, &y, None, 0.0, &mut dw).unwrap();
+                assert!((loss - want_loss * scale).abs() < 1e-12, "{isa:?} C={c}: {loss}");
+                for (a, b) in dw.iter().zip(&want_dw) {
+                    assert!(
+                        (a - b * scale).abs() < 1e-12 * b.abs().max(1.0),
+                        "{isa:?} C={c}: {a} vs {b}"
+                    );
+                }
+                let mut dw = vec![0.0; d * c];
+                let loss = linear_loss_on::<f64, Hinge>(isa, wr, xr, &y, None, 0.0, &mut dw).unwrap();
+                assert!(loss.is_nan(), "the vectorized SVM propagates NaN");
+            }
+        }
     }
 
     #[test]

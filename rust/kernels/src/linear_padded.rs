@@ -8,7 +8,7 @@
 // Register-blocked loops index small fixed-size arrays on purpose: the indices are the math.
 #![allow(clippy::needless_range_loop)]
 
-use crate::linear_loss::{Group, ScoreLoss};
+use crate::linear_loss::{row_contributes, Group, ScoreLoss};
 use crate::simd::{vector_registers, Isa};
 use crate::Real;
 
@@ -48,6 +48,9 @@ fn micro_group<T: Real, L: ScoreLoss, const CW: usize, const R: usize>(
             if k < valid {
                 loss += L::row(&mut a[..g.c], g.y[s + k] as usize);
                 a[g.c..].fill(T::zero());
+                if !row_contributes::<T, L>(&a[..g.c]) {
+                    xr[k] = g.zero_row;
+                }
             } else {
                 a.fill(T::zero());
             }
@@ -118,6 +121,9 @@ unsafe fn micro_group_simd<T: Real, L: ScoreLoss, const CW: usize, const R: usiz
             if k < valid {
                 loss += L::row(&mut buf[k][..g.c], g.y[s + k] as usize);
                 buf[k][g.c..].fill(T::zero());
+                if !row_contributes::<T, L>(&buf[k][..g.c]) {
+                    xr[k] = g.zero_row.as_ptr();
+                }
             } else {
                 buf[k].fill(T::zero());
             }

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 /// Environment variable read for the default thread count.
 pub const ENV_VAR: &str = "CS231N_RS_NUM_THREADS";
 
+/// The most threads a pool may have (each is an OS thread; more only costs memory and start-up).
+pub const MAX_THREADS: usize = 1024;
+
 /// How long an idle helper polls for the next job before it sleeps: long enough to bridge the
 /// Python work between the calls of a training loop, short enough not to slow the code after it.
 const SPIN: Duration = Duration::from_micros(200);
@@ -28,15 +31,14 @@ static REQUESTED: Mutex<Option<usize>> = Mutex::new(None);
 static POOL: Mutex<Option<Arc<Pool>>> = Mutex::new(None);
 
 fn default_threads() -> usize {
-    if let Some(n) = std::env::var(ENV_VAR)
+    let from_env = std::env::var(ENV_VAR)
         .ok()
-        .and_then(|s| s.trim().parse::<usize>().ok())
-    {
-        if n >= 1 {
-            return n;
-        }
-    }
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        .and_then(|s| s.trim().parse::<usize>().ok());
+    let n = match from_env {
+        Some(n) if n >= 1 => n,
+        _ => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    };
+    n.min(MAX_THREADS)
 }
 
 /// The thread count kernels use now.
@@ -47,11 +49,9 @@ pub fn num_threads() -> usize {
 
 /// Sets the thread count (at least 1). Results do not depend on it, only speed does.
 pub fn set_num_threads(n: usize) -> Result<(), KernelError> {
-    if n == 0 {
-        return Err(KernelError::value(
-            "n",
-            "the number of threads must be at least 1, got 0",
-        ));
+    if n == 0 || n > MAX_THREADS {
+        let message = format!("the number of threads must be between 1 and {MAX_THREADS}, got {n}");
+        return Err(KernelError::value("n", message));
     }
     *REQUESTED.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
     Ok(())
@@ -299,6 +299,7 @@ mod tests {
     #[test]
     fn zero_threads_is_an_error() {
         assert!(set_num_threads(0).is_err());
+        assert!(set_num_threads(MAX_THREADS + 1).is_err());
     }
 
     #[test]

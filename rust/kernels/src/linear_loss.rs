@@ -377,7 +377,11 @@ pub(crate) fn linear_loss_on<T: Real, L: ScoreLoss>(
     };
 
     // Samples are split into `groups` contiguous ranges, a function of N only.
-    let groups = n.div_ceil(MIN_GROUP_ROWS).min(MAX_GROUPS);
+    // An even count when there is more than one, so that two threads get equal shares.
+    let groups = match n.div_ceil(MIN_GROUP_ROWS) {
+        0 | 1 => 1,
+        g => (g + g % 2).min(MAX_GROUPS),
+    };
     let dwidth = path.partial_len::<T>(d, c)?;
     // One slack element per group keeps every group's chunk non-empty (so it runs) when D = 0.
     let stride = dwidth + 1;

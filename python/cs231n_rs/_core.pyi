@@ -5,8 +5,21 @@ from typing import Literal, Optional, Tuple
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "MAX_THREADS",
+    "NUM_THREADS_ENV_VAR",
+    "__version__",
+    "gather_rows",
+    "get_num_threads",
+    "knn_vote",
+    "l2_distances",
+    "linear_loss",
+    "linear_predict",
+    "set_num_threads",
+]
 __version__: str
 NUM_THREADS_ENV_VAR: str
+MAX_THREADS: int
 
 _Float = npt.NDArray[np.floating]
 _Int = npt.NDArray[np.int64]
@@ -17,6 +30,6 @@ def l2_distances(x: _Float, x_train: _Float) -> _Float: ...
 def knn_vote(dists: _Float, y_train: _Int, k: int) -> _Int: ...
 def gather_rows(x: _Float, idx: _Int) -> _Float: ...
 def linear_loss(
-    kind: Literal["svm", "softmax"], w: _Float, x: _Float, y: _Int, reg: float, idx: Optional[_Int] = None
+    kind: Literal["svm", "svm_naive", "softmax"], w: _Float, x: _Float, y: _Int, reg: float, idx: Optional[_Int] = None
 ) -> Tuple[float, _Float]: ...
 def linear_predict(w: _Float, x: _Float) -> _Int: ...

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import layouts
 from cs231n_rs import reference as R
 from cs231n_rs.classifiers import LinearClassifier, LinearSVM, Softmax, softmax_loss_vectorized
 
@@ -377,3 +378,22 @@ def test_separable_toy_problem(np_seed, cls):
     y_test = rng.integers(0, C, 100)
     X_test = np.hstack([centers[y_test] + rng.standard_normal((100, D)), np.ones((100, 1))])
     assert np.mean(clf.predict(X_test) == y_test) > 0.9
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_minibatch_gather_equals_fancy_indexing(dtype):
+    """The Rust gather behind a custom ``loss`` subclass's minibatches is ``X[idx]`` in any layout."""
+    from cs231n_rs.classifiers.linear_classifier import _gather
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 13)).astype(dtype)
+    idx = np.concatenate([rng.integers(0, 40, 300), [-1, -40, 0, 39]])
+    for name, view in layouts(X):
+        out = _gather(view, idx)
+        assert out.dtype == dtype and out.shape == (idx.size, 13), name
+        np.testing.assert_array_equal(out, X[idx], err_msg=name)
+    with pytest.raises(ValueError, match="idx"):
+        _gather(X, np.array([40]))
+    with pytest.raises(ValueError, match="idx"):
+        _gather(X, np.array([-41]))
+    assert _gather(X, np.array([], dtype=np.int64)).shape == (0, 13)

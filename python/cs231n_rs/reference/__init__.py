@@ -4,6 +4,8 @@ Written from the assignments' semantics, the way a strong student writes them. T
 the test-suite and the baseline of ``cs231n-rs bench``; they are not used by the fast package.
 """
 
+from . import fc_net, layer_utils, layers
+from .fc_net import FullyConnectedNet, TwoLayerNet
 from .k_nearest_neighbor import KNearestNeighbor, compute_distances, predict_labels
 from .linear import (
     LinearClassifier,
@@ -26,4 +28,9 @@ __all__ = [
     "svm_loss_vectorized",
     "softmax_loss_naive",
     "softmax_loss_vectorized",
+    "layers",
+    "layer_utils",
+    "fc_net",
+    "TwoLayerNet",
+    "FullyConnectedNet",
 ]

@@ -14,6 +14,60 @@ pub enum Mat<'py> {
     F32(PyReadonlyArray2<'py, f32>),
 }
 
+/// A 1-D float array of either supported dtype.
+#[derive(FromPyObject)]
+pub enum Vec1<'py> {
+    F64(PyReadonlyArray1<'py, f64>),
+    F32(PyReadonlyArray1<'py, f32>),
+}
+
+/// Calls `$body` with `$a` bound to the typed array inside a [`Mat`] or [`Vec1`]; the body's other
+/// arrays are then extracted with the same element type ([`typed1`], [`typed2`]).
+#[macro_export]
+macro_rules! by_dtype {
+    ($kind:ident, $x:expr, $a:ident => $body:expr) => {
+        match $x {
+            $crate::convert::$kind::F64($a) => $body,
+            $crate::convert::$kind::F32($a) => $body,
+        }
+    };
+}
+
+fn wrong_type(name: &str, ndim: usize, want: &str, obj: &Bound<'_, PyAny>) -> PyErr {
+    let got = obj
+        .getattr("dtype")
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| obj.get_type().to_string());
+    let shape = obj.getattr("shape").map(|d| d.to_string()).unwrap_or_default();
+    PyTypeError::new_err(format!(
+        "{name}: expected a {ndim}-D {want} array (the dtype of the first argument), got {got} {shape}"
+    ))
+}
+
+/// `obj` as a 2-D array of `T` (TypeError naming `name` otherwise).
+pub fn typed2<'py, T: Element + Real>(
+    obj: &Bound<'py, PyAny>,
+    name: &str,
+) -> PyResult<PyReadonlyArray2<'py, T>> {
+    obj.extract().map_err(|_| wrong_type(name, 2, T::NAME, obj))
+}
+
+/// `obj` as a 1-D array of `T` (TypeError naming `name` otherwise).
+pub fn typed1<'py, T: Element + Real>(
+    obj: &Bound<'py, PyAny>,
+    name: &str,
+) -> PyResult<PyReadonlyArray1<'py, T>> {
+    obj.extract().map_err(|_| wrong_type(name, 1, T::NAME, obj))
+}
+
+/// The elements of a 1-D array as a slice (copied only when the array is not contiguous).
+pub fn flat<'a, T: Element + Copy>(a: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T]> {
+    match a.as_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(a.as_array().to_vec()),
+    }
+}
+
 /// Converts a kernel error into the Python exception the contract promises.
 pub fn to_pyerr(e: KernelError) -> PyErr {
     match e {
@@ -46,8 +100,5 @@ pub fn rows<'a, T: Real + Element>(a: &'a PyReadonlyArray2<'_, T>) -> PyResult<R
 
 /// An int64 vector as a slice (copied only when the array is not contiguous).
 pub fn ints<'a>(a: &'a PyReadonlyArray1<'_, i64>) -> Cow<'a, [i64]> {
-    match a.as_slice() {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => Cow::Owned(a.as_array().to_vec()),
-    }
+    flat(a)
 }

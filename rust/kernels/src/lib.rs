@@ -7,7 +7,10 @@
 //! same for any thread count.
 
 mod affinity;
+pub mod dense;
 pub mod distances;
+pub mod dropout;
+pub mod elementwise;
 pub mod error;
 pub mod gather;
 pub mod knn;
@@ -16,7 +19,10 @@ mod linear_dot;
 pub mod linear_loss;
 mod linear_padded;
 pub mod matmul;
+pub mod mt19937;
+pub mod norm;
 pub mod real;
+pub mod score_loss;
 pub mod simd;
 pub mod threads;
 

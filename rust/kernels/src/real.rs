@@ -15,6 +15,8 @@ pub trait Real:
     + crate::simd::Lanes
     + 'static
 {
+    /// NumPy's name of the type.
+    const NAME: &'static str;
     /// Conversion from `f64` (rounding for `f32`).
     fn of(x: f64) -> Self;
     /// Widening to `f64`.
@@ -33,6 +35,7 @@ pub trait Real:
 }
 
 impl Real for f32 {
+    const NAME: &'static str = "float32";
     #[inline(always)]
     fn of(x: f64) -> Self {
         x as f32
@@ -44,6 +47,7 @@ impl Real for f32 {
 }
 
 impl Real for f64 {
+    const NAME: &'static str = "float64";
     #[inline(always)]
     fn of(x: f64) -> Self {
         x

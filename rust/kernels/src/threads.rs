@@ -292,6 +292,27 @@ where
     });
 }
 
+/// An output buffer whose disjoint parts parallel tasks write (each part by exactly one task).
+#[derive(Clone, Copy)]
+pub struct Disjoint<T>(*mut T, usize);
+// SAFETY: callers of `part` promise that no two tasks take overlapping parts.
+unsafe impl<T: Send> Send for Disjoint<T> {}
+unsafe impl<T: Send> Sync for Disjoint<T> {}
+impl<T> Disjoint<T> {
+    pub fn new(s: &mut [T]) -> Self {
+        Disjoint(s.as_mut_ptr(), s.len())
+    }
+    /// Elements `start..start + len`.
+    ///
+    /// # Safety
+    /// No other task may use an overlapping part while this one is alive.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn part(&self, start: usize, len: usize) -> &mut [T] {
+        assert!(start + len <= self.1, "Disjoint::part out of bounds");
+        std::slice::from_raw_parts_mut(self.0.add(start), len)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

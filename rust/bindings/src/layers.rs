@@ -1,0 +1,489 @@
+//! Bindings of the layer kernels (assignment 2's `layers.py`): affine, ReLU, loss layers, batch /
+//! layer / group norm, dropout. The Python wrappers own the shapes, caches and parameter dicts.
+
+use crate::by_dtype;
+use crate::convert::{flat, ints, run, typed1, typed2, Mat, Vec1};
+use cs231n_kernels::error::{checked_len, try_zeros};
+use cs231n_kernels::linear_loss::{Hinge, SoftmaxCrossEntropy};
+use cs231n_kernels::matmul::MatRef;
+use cs231n_kernels::mt19937::MtState;
+use cs231n_kernels::norm::NormShape;
+use cs231n_kernels::score_loss::score_loss as score_loss_kernel;
+use cs231n_kernels::{dense, dropout, elementwise, norm, Real, RowsBuf};
+use numpy::{
+    Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyAny;
+
+type Arr<'py> = Bound<'py, PyAny>;
+/// An elementwise kernel of two inputs.
+type Binary<T> = fn(&[T], &[T], &mut [T]) -> cs231n_kernels::KResult<()>;
+
+fn zeros<T: Real>(len: usize, what: &'static str) -> Result<Vec<T>, cs231n_kernels::KernelError> {
+    try_zeros(len, what)
+}
+
+fn matrix<'py, T: Real + Element>(py: Python<'py>, v: Vec<T>, n: usize, m: usize) -> PyResult<Arr<'py>> {
+    Ok(v.into_pyarray(py).reshape([n, m])?.into_any())
+}
+
+fn vector<'py, T: Real + Element>(py: Python<'py>, v: Vec<T>) -> Arr<'py> {
+    v.into_pyarray(py).into_any()
+}
+
+// ---------------------------------------------------------------- affine
+
+fn affine_forward_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, T>,
+    w: &Arr<'py>,
+    b: &Arr<'py>,
+) -> PyResult<Arr<'py>> {
+    let (w, b) = (typed2::<T>(w, "w")?, typed1::<T>(b, "b")?);
+    let (xm, wm, bs) = (
+        MatRef::from_view(x.as_array()),
+        MatRef::from_view(w.as_array()),
+        flat(&b),
+    );
+    let (n, m) = (x.shape()[0], w.shape()[1]);
+    let out = run(py, || {
+        let mut out = zeros(checked_len(n, m, "out")?, "out")?;
+        dense::affine_forward(xm, wm, &bs, &mut out)?;
+        Ok(out)
+    })?;
+    matrix(py, out, n, m)
+}
+
+/// out (N, M) = x (N, D) w (D, M) + b (M,); any strides.
+#[pyfunction]
+fn affine_forward<'py>(py: Python<'py>, x: Mat<'py>, w: Arr<'py>, b: Arr<'py>) -> PyResult<Arr<'py>> {
+    by_dtype!(Mat, x, x => affine_forward_impl(py, x, &w, &b))
+}
+
+type Grads3<'py> = (Option<Arr<'py>>, Arr<'py>, Arr<'py>);
+
+fn affine_backward_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    dout: PyReadonlyArray2<'py, T>,
+    x: &Arr<'py>,
+    w: &Arr<'py>,
+    need_dx: bool,
+) -> PyResult<Grads3<'py>> {
+    let (x, w) = (typed2::<T>(x, "x")?, typed2::<T>(w, "w")?);
+    let (dm, xm, wm) = (
+        MatRef::from_view(dout.as_array()),
+        MatRef::from_view(x.as_array()),
+        MatRef::from_view(w.as_array()),
+    );
+    let (n, d, m) = (x.shape()[0], x.shape()[1], w.shape()[1]);
+    let (dx, dw, db) = run(py, || {
+        let mut dx = if need_dx {
+            Some(zeros(checked_len(n, d, "dx")?, "dx")?)
+        } else {
+            None
+        };
+        let mut dw = zeros(checked_len(d, m, "dw")?, "dw")?;
+        let mut db = zeros(m, "db")?;
+        dense::affine_backward(dm, xm, wm, dx.as_deref_mut(), &mut dw, &mut db)?;
+        Ok((dx, dw, db))
+    })?;
+    let dx = dx.map(|v| matrix(py, v, n, d)).transpose()?;
+    Ok((dx, matrix(py, dw, d, m)?, vector(py, db)))
+}
+
+/// (dx (N, D) or None, dw (D, M), db (M,)) of the affine layer, given dout (N, M).
+#[pyfunction]
+#[pyo3(signature = (dout, x, w, need_dx=true))]
+fn affine_backward<'py>(
+    py: Python<'py>,
+    dout: Mat<'py>,
+    x: Arr<'py>,
+    w: Arr<'py>,
+    need_dx: bool,
+) -> PyResult<Grads3<'py>> {
+    by_dtype!(Mat, dout, d => affine_backward_impl(py, d, &x, &w, need_dx))
+}
+
+// ---------------------------------------------------------------- elementwise
+
+fn relu_forward_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, T>,
+) -> PyResult<Arr<'py>> {
+    let xs = flat(&x);
+    let out = run(py, || {
+        let mut out = zeros(xs.len(), "out")?;
+        elementwise::relu_forward(&xs, &mut out)?;
+        Ok(out)
+    })?;
+    Ok(vector(py, out))
+}
+
+/// max(0, x) of a flat array (NaN propagates).
+#[pyfunction]
+fn relu_forward<'py>(py: Python<'py>, x: Vec1<'py>) -> PyResult<Arr<'py>> {
+    by_dtype!(Vec1, x, x => relu_forward_impl(py, x))
+}
+
+fn binary_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    a: PyReadonlyArray1<'py, T>,
+    b: &Arr<'py>,
+    b_name: &str,
+    f: Binary<T>,
+) -> PyResult<Arr<'py>> {
+    let b = typed1::<T>(b, b_name)?;
+    let (a, b) = (flat(&a), flat(&b));
+    let out = run(py, || {
+        let mut out = zeros(a.len(), "the result")?;
+        f(&a, &b, &mut out)?;
+        Ok(out)
+    })?;
+    Ok(vector(py, out))
+}
+
+/// dout * (x > 0) of flat arrays.
+#[pyfunction]
+fn relu_backward<'py>(py: Python<'py>, dout: Vec1<'py>, x: Arr<'py>) -> PyResult<Arr<'py>> {
+    by_dtype!(Vec1, dout, d => binary_impl(py, d, &x, "x", elementwise::relu_backward))
+}
+
+/// x * mask of flat arrays (dropout's backward).
+#[pyfunction]
+fn mul<'py>(py: Python<'py>, x: Vec1<'py>, mask: Arr<'py>) -> PyResult<Arr<'py>> {
+    by_dtype!(Vec1, x, x => binary_impl(py, x, &mask, "mask", elementwise::mul))
+}
+
+// ---------------------------------------------------------------- loss layers
+
+fn score_loss_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    kind: &str,
+    x: PyReadonlyArray2<'py, T>,
+    y: PyReadonlyArray1<'py, i64>,
+) -> PyResult<(f64, Arr<'py>)> {
+    let xb = RowsBuf::from_view(x.as_array()).map_err(crate::convert::to_pyerr)?;
+    let labels = ints(&y);
+    let (n, c) = (x.shape()[0], x.shape()[1]);
+    let f = match kind {
+        "svm" => score_loss_kernel::<T, Hinge>,
+        "softmax" => score_loss_kernel::<T, SoftmaxCrossEntropy>,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "kind: expected 'svm' or 'softmax', got {other:?}"
+            )))
+        }
+    };
+    let (loss, dx) = run(py, || {
+        let mut dx = zeros(checked_len(n, c, "dx")?, "dx")?;
+        let loss = f(xb.rows(), &labels, &mut dx)?;
+        Ok((loss, dx))
+    })?;
+    Ok((loss, matrix(py, dx, n, c)?))
+}
+
+/// (loss, dx) of the loss layer `kind` ('svm' or 'softmax') on scores x (N, C), labels y (N,).
+#[pyfunction]
+fn score_loss<'py>(
+    py: Python<'py>,
+    kind: &str,
+    x: Mat<'py>,
+    y: PyReadonlyArray1<'py, i64>,
+) -> PyResult<(f64, Arr<'py>)> {
+    by_dtype!(Mat, x, x => score_loss_impl(py, kind, x, y))
+}
+
+// ---------------------------------------------------------------- normalization
+
+type Norm3<'py> = (Arr<'py>, Arr<'py>, Arr<'py>);
+
+#[allow(clippy::too_many_arguments)]
+fn channel_forward_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, T>,
+    sh: NormShape,
+    eps: f64,
+    gamma: &Arr<'py>,
+    beta: &Arr<'py>,
+    stats: Option<(&Arr<'py>, &Arr<'py>)>,
+) -> PyResult<Norm3<'py>> {
+    let (gamma, beta) = (typed1::<T>(gamma, "gamma")?, typed1::<T>(beta, "beta")?);
+    let stats = match stats {
+        Some((m, v)) => Some((typed1::<T>(m, "running_mean")?, typed1::<T>(v, "running_var")?)),
+        None => None,
+    };
+    let xb = RowsBuf::from_view(x.as_array()).map_err(crate::convert::to_pyerr)?;
+    let (g, b) = (flat(&gamma), flat(&beta));
+    let given = stats.as_ref().map(|(m, v)| (flat(m), flat(v)));
+    let (n, cols) = (x.shape()[0], x.shape()[1]);
+    let (out, mean, var) = run(py, || {
+        let (mean, var) = match given {
+            Some((m, v)) => (m.into_owned(), v.into_owned()),
+            None => {
+                let (mut m, mut v) = (zeros(sh.c, "mean")?, zeros(sh.c, "var")?);
+                norm::channel_moments(sh, xb.rows(), &mut m, &mut v)?;
+                (m, v)
+            }
+        };
+        let mut out = zeros(checked_len(n, cols, "out")?, "out")?;
+        norm::channel_normalize(sh, xb.rows(), &mean, &var, T::of(eps), &g, &b, &mut out)?;
+        Ok((out, mean, var))
+    })?;
+    Ok((matrix(py, out, n, cols)?, vector(py, mean), vector(py, var)))
+}
+
+/// (out, mean, var): x (N, C*S) normalized per channel with its batch statistics, or with the given
+/// (running_mean, running_var).
+#[pyfunction]
+#[pyo3(signature = (x, c, s, eps, gamma, beta, running_mean=None, running_var=None))]
+#[allow(clippy::too_many_arguments)]
+fn channel_norm_forward<'py>(
+    py: Python<'py>,
+    x: Mat<'py>,
+    c: usize,
+    s: usize,
+    eps: f64,
+    gamma: Arr<'py>,
+    beta: Arr<'py>,
+    running_mean: Option<Arr<'py>>,
+    running_var: Option<Arr<'py>>,
+) -> PyResult<Norm3<'py>> {
+    let n = match &x {
+        Mat::F64(a) => a.shape()[0],
+        Mat::F32(a) => a.shape()[0],
+    };
+    let sh = NormShape { n, c, s };
+    let stats = running_mean.as_ref().zip(running_var.as_ref());
+    by_dtype!(Mat, x, x => channel_forward_impl(py, x, sh, eps, &gamma, &beta, stats))
+}
+
+/// Shared argument handling of the two backward passes.
+struct NormBackwardArgs<'a, 'py> {
+    x: &'a Arr<'py>,
+    mean: &'a Arr<'py>,
+    var: &'a Arr<'py>,
+    gamma: &'a Arr<'py>,
+    c: usize,
+    s: usize,
+    groups: Option<usize>,
+    eps: f64,
+}
+
+fn norm_backward_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    dout: PyReadonlyArray2<'py, T>,
+    a: NormBackwardArgs<'_, 'py>,
+) -> PyResult<Norm3<'py>> {
+    let x = typed2::<T>(a.x, "x")?;
+    let (mean, var, gamma) = (
+        typed1::<T>(a.mean, "mean")?,
+        typed1::<T>(a.var, "var")?,
+        typed1::<T>(a.gamma, "gamma")?,
+    );
+    let db = RowsBuf::from_view(dout.as_array()).map_err(crate::convert::to_pyerr)?;
+    let xb = RowsBuf::from_view(x.as_array()).map_err(crate::convert::to_pyerr)?;
+    let (m, v, g) = (flat(&mean), flat(&var), flat(&gamma));
+    let sh = NormShape {
+        n: x.shape()[0],
+        c: a.c,
+        s: a.s,
+    };
+    let (rows, cols) = (x.shape()[0], x.shape()[1]);
+    let (eps, groups) = (T::of(a.eps), a.groups);
+    let (dx, dgamma, dbeta) = run(py, || {
+        let mut dx = zeros(checked_len(rows, cols, "dx")?, "dx")?;
+        let (mut dgamma, mut dbeta) = (zeros(sh.c, "dgamma")?, zeros(sh.c, "dbeta")?);
+        match groups {
+            None => norm::channel_norm_backward(
+                sh,
+                db.rows(),
+                xb.rows(),
+                &m,
+                &v,
+                eps,
+                &g,
+                &mut dx,
+                &mut dgamma,
+                &mut dbeta,
+            )?,
+            Some(gr) => norm::group_norm_backward(
+                sh,
+                gr,
+                db.rows(),
+                xb.rows(),
+                &m,
+                &v,
+                eps,
+                &g,
+                &mut dx,
+                &mut dgamma,
+                &mut dbeta,
+            )?,
+        }
+        Ok((dx, dgamma, dbeta))
+    })?;
+    Ok((matrix(py, dx, rows, cols)?, vector(py, dgamma), vector(py, dbeta)))
+}
+
+/// (dx, dgamma, dbeta) of the channel norm, given dout, x (N, C*S) and the batch mean and var.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn channel_norm_backward<'py>(
+    py: Python<'py>,
+    dout: Mat<'py>,
+    x: Arr<'py>,
+    c: usize,
+    s: usize,
+    mean: Arr<'py>,
+    var: Arr<'py>,
+    eps: f64,
+    gamma: Arr<'py>,
+) -> PyResult<Norm3<'py>> {
+    let args = NormBackwardArgs {
+        x: &x,
+        mean: &mean,
+        var: &var,
+        gamma: &gamma,
+        c,
+        s,
+        groups: None,
+        eps,
+    };
+    by_dtype!(Mat, dout, d => norm_backward_impl(py, d, args))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn group_forward_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, T>,
+    c: usize,
+    s: usize,
+    groups: usize,
+    eps: f64,
+    gamma: &Arr<'py>,
+    beta: &Arr<'py>,
+) -> PyResult<Norm3<'py>> {
+    let (gamma, beta) = (typed1::<T>(gamma, "gamma")?, typed1::<T>(beta, "beta")?);
+    let xb = RowsBuf::from_view(x.as_array()).map_err(crate::convert::to_pyerr)?;
+    let (g, b) = (flat(&gamma), flat(&beta));
+    let (n, cols) = (x.shape()[0], x.shape()[1]);
+    let sh = NormShape { n, c, s };
+    let (out, mean, var) = run(py, || {
+        let mut out = zeros(checked_len(n, cols, "out")?, "out")?;
+        let stats = checked_len(n, groups, "mean")?;
+        let (mut mean, mut var) = (zeros(stats, "mean")?, zeros(stats, "var")?);
+        norm::group_norm_forward(
+            sh,
+            groups,
+            xb.rows(),
+            T::of(eps),
+            &g,
+            &b,
+            &mut out,
+            &mut mean,
+            &mut var,
+        )?;
+        Ok((out, mean, var))
+    })?;
+    Ok((matrix(py, out, n, cols)?, vector(py, mean), vector(py, var)))
+}
+
+/// (out, mean (N*G,), var (N*G,)): x (N, C*S) normalized per sample over groups of C/G channels.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn group_norm_forward<'py>(
+    py: Python<'py>,
+    x: Mat<'py>,
+    c: usize,
+    s: usize,
+    groups: usize,
+    eps: f64,
+    gamma: Arr<'py>,
+    beta: Arr<'py>,
+) -> PyResult<Norm3<'py>> {
+    by_dtype!(Mat, x, x => group_forward_impl(py, x, c, s, groups, eps, &gamma, &beta))
+}
+
+/// (dx, dgamma, dbeta) of the group norm, given dout, x (N, C*S) and the forward's mean and var.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn group_norm_backward<'py>(
+    py: Python<'py>,
+    dout: Mat<'py>,
+    x: Arr<'py>,
+    c: usize,
+    s: usize,
+    groups: usize,
+    mean: Arr<'py>,
+    var: Arr<'py>,
+    eps: f64,
+    gamma: Arr<'py>,
+) -> PyResult<Norm3<'py>> {
+    let args = NormBackwardArgs {
+        x: &x,
+        mean: &mean,
+        var: &var,
+        gamma: &gamma,
+        c,
+        s,
+        groups: Some(groups),
+        eps,
+    };
+    by_dtype!(Mat, dout, d => norm_backward_impl(py, d, args))
+}
+
+// ---------------------------------------------------------------- dropout
+
+type DropoutOut<'py> = (Arr<'py>, Arr<'py>, Bound<'py, PyArray1<u32>>, usize);
+
+fn dropout_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, T>,
+    p: f64,
+    key: PyReadonlyArray1<'py, u32>,
+    pos: usize,
+) -> PyResult<DropoutOut<'py>> {
+    let xs = flat(&x);
+    let mut state = MtState::new(flat(&key).into_owned(), pos).map_err(crate::convert::to_pyerr)?;
+    let (mask, out, state) = run(py, || {
+        let (mut mask, mut out) = (zeros(xs.len(), "mask")?, zeros(xs.len(), "out")?);
+        dropout::dropout_forward(&mut state, p, &xs, &mut mask, &mut out)?;
+        Ok((mask, out, state))
+    })?;
+    Ok((
+        vector(py, mask),
+        vector(py, out),
+        state.key.into_pyarray(py),
+        state.pos,
+    ))
+}
+
+/// (mask, out, key, pos): inverted dropout of a flat x with keep probability p, drawing
+/// `np.random.rand` from the MT19937 state (key, pos); returns the advanced state.
+#[pyfunction]
+fn dropout_forward<'py>(
+    py: Python<'py>,
+    x: Vec1<'py>,
+    p: f64,
+    key: PyReadonlyArray1<'py, u32>,
+    pos: usize,
+) -> PyResult<DropoutOut<'py>> {
+    by_dtype!(Vec1, x, x => dropout_impl(py, x, p, key, pos))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(affine_forward, m)?)?;
+    m.add_function(wrap_pyfunction!(affine_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(relu_forward, m)?)?;
+    m.add_function(wrap_pyfunction!(relu_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(mul, m)?)?;
+    m.add_function(wrap_pyfunction!(score_loss, m)?)?;
+    m.add_function(wrap_pyfunction!(channel_norm_forward, m)?)?;
+    m.add_function(wrap_pyfunction!(channel_norm_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(group_norm_forward, m)?)?;
+    m.add_function(wrap_pyfunction!(group_norm_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(dropout_forward, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+"""cs231n ``layer_utils.py``: "sandwich" layers that chain common forward/backward pairs, with
+cs231n's nested caches: ``affine_relu_forward`` returns ``(fc_cache, relu_cache)`` =
+``((x, w, b), a)``. The affine - batchnorm - relu and affine - layernorm - relu sandwiches
+(which students add to cs231n's file) return ``(fc_cache, norm_cache, relu_cache)``.
+"""
+
+from .layers import (
+    _affine_backward,
+    affine_forward,
+    batchnorm_backward,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+    relu_backward,
+    relu_forward,
+)
+
+__all__ = [
+    "affine_relu_forward",
+    "affine_relu_backward",
+    "affine_bn_relu_forward",
+    "affine_bn_relu_backward",
+    "affine_ln_relu_forward",
+    "affine_ln_relu_backward",
+]
+
+
+def _fc_backward(da, fc_cache, need_dx):
+    x, w, _ = fc_cache
+    return _affine_backward(da, x, w, need_dx)
+
+
+def affine_relu_forward(x, w, b):
+    """Convenience layer that performs an affine transform followed by a ReLU.
+
+    Inputs:
+    - x: Input to the affine layer
+    - w, b: Weights for the affine layer
+
+    Returns a tuple of:
+    - out: Output from the ReLU
+    - cache: Object to give to the backward pass: (fc_cache, relu_cache)
+    """
+    a, fc_cache = affine_forward(x, w, b)
+    out, relu_cache = relu_forward(a)
+    return out, (fc_cache, relu_cache)
+
+
+def affine_relu_backward(dout, cache):
+    """Backward pass for the affine-relu convenience layer: returns dx, dw, db."""
+    return _affine_relu_backward(dout, cache, True)
+
+
+def _affine_relu_backward(dout, cache, need_dx):
+    fc_cache, relu_cache = cache
+    return _fc_backward(relu_backward(dout, relu_cache), fc_cache, need_dx)
+
+
+def _affine_norm_relu_forward(norm_forward, x, w, b, gamma, beta, norm_param):
+    a, fc_cache = affine_forward(x, w, b)
+    an, norm_cache = norm_forward(a, gamma, beta, norm_param)
+    out, relu_cache = relu_forward(an)
+    return out, (fc_cache, norm_cache, relu_cache)
+
+
+def _affine_norm_relu_backward(norm_backward, dout, cache, need_dx=True):
+    fc_cache, norm_cache, relu_cache = cache
+    da, dgamma, dbeta = norm_backward(relu_backward(dout, relu_cache), norm_cache)
+    dx, dw, db = _fc_backward(da, fc_cache, need_dx)
+    return dx, dw, db, dgamma, dbeta
+
+
+def affine_bn_relu_forward(x, w, b, gamma, beta, bn_param):
+    """affine - batchnorm - relu. Returns out, cache = (fc_cache, bn_cache, relu_cache)."""
+    return _affine_norm_relu_forward(batchnorm_forward, x, w, b, gamma, beta, bn_param)
+
+
+def affine_bn_relu_backward(dout, cache):
+    """Backward of affine_bn_relu_forward: returns dx, dw, db, dgamma, dbeta."""
+    return _affine_norm_relu_backward(batchnorm_backward, dout, cache)
+
+
+def affine_ln_relu_forward(x, w, b, gamma, beta, ln_param):
+    """affine - layernorm - relu. Returns out, cache = (fc_cache, ln_cache, relu_cache)."""
+    return _affine_norm_relu_forward(layernorm_forward, x, w, b, gamma, beta, ln_param)
+
+
+def affine_ln_relu_backward(dout, cache):
+    """Backward of affine_ln_relu_forward: returns dx, dw, db, dgamma, dbeta."""
+    return _affine_norm_relu_backward(layernorm_backward, dout, cache)

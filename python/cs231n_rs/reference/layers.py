@@ -47,7 +47,7 @@ def affine_forward(x, w, b):
     - out: output, of shape (N, M)
     - cache: (x, w, b)
     """
-    out = x.reshape(x.shape[0], -1).dot(w) + b
+    out = x.reshape(x.shape[0], w.shape[0]).dot(w) + b
     cache = (x, w, b)
     return out, cache
 
@@ -69,7 +69,7 @@ def affine_backward(dout, cache):
     """
     x, w, b = cache
     dx = dout.dot(w.T).reshape(x.shape)
-    dw = x.reshape(x.shape[0], -1).T.dot(dout)
+    dw = x.reshape(x.shape[0], w.shape[0]).T.dot(dout)
     db = np.sum(dout, axis=0)
     return dx, dw, db
 

@@ -61,11 +61,32 @@ class Sizes:
     train_iters: int = 1500
     train_batch: int = 200
     overhead_number: int = 2000
+    layer_batch: int = 128
+    affine_dim: int = 3072
+    affine_out: int = 1024
+    norm_dim: int = 1024
+    elem_dim: int = 4096
+    loss_batch: int = 200
+    fcn_batch: int = 200
 
     @classmethod
     def quick(cls):
         """About a tenth of the assignment sizes, for tests and CI."""
-        return cls(knn_test=50, knn_train=500, loss_small=50, loss_large=4900, train_iters=100, overhead_number=200)
+        return cls(
+            knn_test=50,
+            knn_train=500,
+            loss_small=50,
+            loss_large=4900,
+            train_iters=100,
+            overhead_number=200,
+            layer_batch=16,
+            affine_dim=300,
+            affine_out=100,
+            norm_dim=100,
+            elem_dim=400,
+            loss_batch=20,
+            fcn_batch=20,
+        )
 
 
 @dataclass
@@ -160,12 +181,15 @@ def run(args, argv=()):
 
 
 def all_cases(sizes):
+    from ._bench_layers import layer_cases
+
     """Every benchmark case, in running order (cases sharing arrays are adjacent)."""
     cases = _knn_cases(sizes, "float64") + _knn_cases(sizes, "float32")
     cases += _loss_cases(sizes, "float64")
     cases += [_train_case(sizes, name) for name in ("LinearSVM", "Softmax")]  # reuse the float64 rows
     cases += _loss_cases(sizes, "float32")
     cases.append(_overhead_case(sizes))
+    cases += layer_cases(sizes)
     return cases
 
 

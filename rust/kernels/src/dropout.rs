@@ -4,13 +4,16 @@
 //!   mask = [u < p] / p   (in x's dtype),   out = x * mask.
 //! Backward:  dx = dout * mask   (`elementwise::mul`).
 
+use crate::error::try_zeros;
 use crate::error::KernelError;
-use crate::mt19937::{draw_doubles, MtState};
+use crate::mt19937::{draw_raw, MtState, Words};
 use crate::threads::{self, Disjoint};
 use crate::{KResult, Real};
 
+/// Doubles drawn serially at a time (their words, 512 KB, stay in L2 for the parallel pass).
+const SERIAL: usize = 64 * 1024;
 /// Doubles per parallel chunk.
-const CHUNK: usize = 16 * 1024;
+const CHUNK: usize = 8 * 1024;
 
 /// Draws the mask for `x` from `state` (advanced past the draws) and applies it.
 pub fn dropout_forward<T: Real>(
@@ -36,23 +39,27 @@ pub fn dropout_forward<T: Real>(
             ));
         }
     }
-    let words = draw_doubles(state, x.len())?;
     let keep = T::of(1.0 / p);
+    let mut raw = try_zeros::<u32>(2 * SERIAL.min(x.len()), "the random words")?;
     let (om, oo) = (Disjoint::new(mask), Disjoint::new(out));
-    threads::for_each_index(x.len().div_ceil(CHUNK), |c| {
-        let start = c * CHUNK;
-        let len = CHUNK.min(x.len() - start);
-        // SAFETY: chunk c is written by this task only.
-        let (m, o) = unsafe { (om.part(start, len), oo.part(start, len)) };
-        for (k, (m, o)) in m.iter_mut().zip(o.iter_mut()).enumerate() {
-            *m = if words.double(start + k) < p {
-                keep
-            } else {
-                T::zero()
-            };
-            *o = x[start + k] * *m;
-        }
-    });
+    for s0 in (0..x.len()).step_by(SERIAL) {
+        let n = SERIAL.min(x.len() - s0);
+        draw_raw(state, &mut raw[..2 * n]);
+        let words = Words::new(&raw[..2 * n]);
+        threads::for_each_index(n.div_ceil(CHUNK), |c| {
+            let start = c * CHUNK;
+            let len = CHUNK.min(n - start);
+            // SAFETY: elements s0 + start.. of this chunk are written by this task only.
+            let (m, o) = unsafe { (om.part(s0 + start, len), oo.part(s0 + start, len)) };
+            let xs = &x[s0 + start..s0 + start + len];
+            crate::wide!({
+                words.map_doubles(start, m, |u| if u < p { keep } else { T::zero() });
+                for ((o, &m), &x) in o.iter_mut().zip(m.iter()).zip(xs) {
+                    *o = x * m;
+                }
+            })
+        });
+    }
     Ok(())
 }
 

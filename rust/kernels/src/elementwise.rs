@@ -22,6 +22,7 @@ fn check_same(arg: &'static str, got: usize, want: usize) -> KResult<()> {
 }
 
 /// `out[i] = f(a[i], b[i])` in parallel chunks.
+#[inline(always)]
 pub fn zip_map<A, B, T>(a: &[A], b: &[B], out: &mut [T], f: impl Fn(A, B) -> T + Sync)
 where
     A: Copy + Sync,
@@ -30,9 +31,11 @@ where
 {
     threads::for_each_chunk_mut(out, CHUNK, |c, part| {
         let (s, len) = (c * CHUNK, part.len());
-        for ((o, &x), &y) in part.iter_mut().zip(&a[s..s + len]).zip(&b[s..s + len]) {
-            *o = f(x, y);
-        }
+        crate::wide!({
+            for ((o, &x), &y) in part.iter_mut().zip(&a[s..s + len]).zip(&b[s..s + len]) {
+                *o = f(x, y);
+            }
+        })
     });
 }
 

@@ -18,6 +18,7 @@ pub mod layout;
 mod linear_dot;
 pub mod linear_loss;
 mod linear_padded;
+pub mod math;
 pub mod matmul;
 pub mod mt19937;
 pub mod norm;

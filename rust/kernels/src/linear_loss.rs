@@ -99,11 +99,10 @@ impl ScoreLoss for SoftmaxCrossEntropy {
     fn row<T: Real>(s: &mut [T], y: usize) -> f64 {
         let m = s.iter().fold(T::neg_infinity(), |a, &b| a.nan_max(b));
         let shifted_y = s[y] - m;
-        let mut sum = T::zero();
         for v in s.iter_mut() {
-            *v = (*v - m).exp();
-            sum += *v;
+            *v = (*v - m).exp_v();
         }
+        let sum = s.iter().fold(T::zero(), |a, &b| a + b);
         let inv = T::one() / sum;
         for v in s.iter_mut() {
             *v *= inv;

@@ -175,8 +175,8 @@ impl<'a, T: Real> MatRef<'a, T> {
 const MAX_TILES: usize = 8;
 /// Below this many multiply-adds a GEMM runs as one tile (threads cost more than they save).
 const PARALLEL_MIN_WORK: usize = 1 << 20;
-/// Tiles are multiples of this many rows or columns (the micro-kernels' register tiles divide it).
-const TILE_QUANTUM: usize = 48;
+/// Tiles are multiples of this many rows or columns (equal tiles keep both threads busy to the end).
+const TILE_QUANTUM: usize = 16;
 
 /// `dst (a.nrows x b.ncols, C order) = a * b`, then `epilogue(i0, j0, rows, cols, tile)` on each tile
 /// (tile = rows of `dst` from `i0`, columns `j0..j0 + cols` of them meaningful). Tiles run in parallel

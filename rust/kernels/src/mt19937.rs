@@ -10,7 +10,7 @@
 //! The twist is serial block to block but vectorizes within a block; tempering and everything done
 //! with the doubles run in parallel over fixed chunks (same bits for any thread count).
 
-use crate::error::{try_zeros, KernelError};
+use crate::error::KernelError;
 use crate::KResult;
 
 /// Words of state.
@@ -50,37 +50,46 @@ fn mix(upper: u32, lower: u32, far: u32) -> u32 {
     far ^ (y >> 1) ^ ((y & 1).wrapping_neg() & MATRIX_A)
 }
 
-/// The next state block from the previous one (written out of place, in 8-word vectors).
-fn twist(prev: &[u32], next: &mut [u32]) {
-    const L: usize = 8;
-    let first = STATE_LEN - SHIFT; // 227: k'[i] uses old words only
+/// The next state block, in place (the textbook order: k'[i] reads k[i + 1] and k[i + 397] before
+/// they are overwritten, and k'[i - 227] after), in 8-word vectors that read before they write.
+#[inline(always)]
+fn twist(k: &mut [u32]) {
+    let first = STATE_LEN - SHIFT; // 227
     let mut i = 0;
-    while i + L <= first {
-        let mut o = [0u32; L];
-        for l in 0..L {
-            o[l] = mix(prev[i + l], prev[i + l + 1], prev[i + l + SHIFT]);
-        }
-        next[i..i + L].copy_from_slice(&o);
-        i += L;
+    while i + VEC <= first {
+        let far = i + SHIFT;
+        twist_vec(k, i, far);
+        i += VEC;
     }
     while i < first {
-        next[i] = mix(prev[i], prev[i + 1], prev[i + SHIFT]);
+        k[i] = mix(k[i], k[i + 1], k[i + SHIFT]);
         i += 1;
     }
-    // i >= 227: k'[i] uses the new word k'[i - 227] (computed at least 8 words earlier)
-    while i + L < STATE_LEN {
-        let mut o = [0u32; L];
-        for l in 0..L {
-            o[l] = mix(prev[i + l], prev[i + l + 1], next[i + l - first]);
-        }
-        next[i..i + L].copy_from_slice(&o);
-        i += L;
+    while i + VEC < STATE_LEN {
+        twist_vec(k, i, i - first);
+        i += VEC;
     }
     while i < STATE_LEN - 1 {
-        next[i] = mix(prev[i], prev[i + 1], next[i - first]);
+        k[i] = mix(k[i], k[i + 1], k[i - first]);
         i += 1;
     }
-    next[STATE_LEN - 1] = mix(prev[STATE_LEN - 1], next[0], next[SHIFT - 1]);
+    k[STATE_LEN - 1] = mix(k[STATE_LEN - 1], k[0], k[SHIFT - 1]);
+}
+
+/// Words per step of the vectorized twist (less than 227, the distance of its dependencies).
+const VEC: usize = 16;
+
+/// k[i..i + VEC] = mix(k[i..], k[i + 1..], k[far..]), all read before any is written.
+#[inline(always)]
+fn twist_vec(k: &mut [u32], i: usize, far: usize) {
+    let cur: [u32; VEC] = k[i..i + VEC].try_into().unwrap();
+    let next: [u32; VEC] = k[i + 1..i + 1 + VEC].try_into().unwrap();
+    let fars: [u32; VEC] = k[far..far + VEC].try_into().unwrap();
+    let mut o = [0u32; VEC];
+    for l in 0..VEC {
+        o[l] = mix(cur[l], next[l], fars[l]);
+    }
+    k[i..i + VEC].copy_from_slice(&o);
 }
 
 #[inline(always)]
@@ -91,51 +100,62 @@ fn temper(mut y: u32) -> u32 {
     y ^ (y >> 18)
 }
 
-/// The untempered words of the next `count` doubles, and the generator advanced past them.
-pub struct Words {
-    raw: Vec<u32>,
+/// Untempered words of consecutive doubles (two words each).
+pub struct Words<'a> {
+    raw: &'a [u32],
 }
 
-impl Words {
-    /// Double `k` of the stream, exactly as NumPy's `random_sample`.
+impl<'a> Words<'a> {
+    pub fn new(raw: &'a [u32]) -> Self {
+        Words { raw }
+    }
+
+    /// Writes `f(u_k)` for doubles `k` in `start..start + out.len()` (u as NumPy's `random_sample`
+    /// makes it), in vector-friendly passes: temper a block of words, then pair them.
     #[inline(always)]
-    pub fn double(&self, k: usize) -> f64 {
-        let a = temper(self.raw[2 * k]) >> 5;
-        let b = temper(self.raw[2 * k + 1]) >> 6;
-        (a as f64 * 67108864.0 + b as f64) / 9007199254740992.0
-    }
-}
-
-/// Draws the words of `count` doubles from `state` (advancing it).
-pub fn draw_doubles(state: &mut MtState, count: usize) -> KResult<Words> {
-    let need = count.checked_mul(2).ok_or(KernelError::OutOfMemory {
-        what: "the random stream",
-    })?;
-    let have = STATE_LEN - state.pos;
-    let from_key = need.min(have);
-    let blocks = (need - from_key).div_ceil(STATE_LEN);
-    let mut raw: Vec<u32> = try_zeros(from_key + blocks * STATE_LEN, "the random stream")?;
-    raw[..from_key].copy_from_slice(&state.key[state.pos..state.pos + from_key]);
-    let mut prev_block: Option<usize> = None; // start of the last full block written in `raw`
-    for b in 0..blocks {
-        let start = from_key + b * STATE_LEN;
-        let (done, rest) = raw.split_at_mut(start);
-        let prev: &[u32] = match prev_block {
-            None => &state.key,
-            Some(p) => &done[p..p + STATE_LEN],
-        };
-        twist(prev, &mut rest[..STATE_LEN]);
-        prev_block = Some(start);
-    }
-    match prev_block {
-        None => state.pos += from_key,
-        Some(p) => {
-            state.key.copy_from_slice(&raw[p..p + STATE_LEN]);
-            state.pos = need - from_key - (blocks - 1) * STATE_LEN;
+    pub fn map_doubles<T>(&self, start: usize, out: &mut [T], f: impl Fn(f64) -> T) {
+        const BLOCK: usize = 256;
+        let mut t = [0u32; 2 * BLOCK];
+        let mut done = 0;
+        while done < out.len() {
+            let len = BLOCK.min(out.len() - done);
+            let k0 = start + done;
+            for (d, &w) in t.iter_mut().zip(&self.raw[2 * k0..2 * (k0 + len)]) {
+                *d = temper(w);
+            }
+            for (o, ab) in out[done..done + len].iter_mut().zip(t.chunks_exact(2)) {
+                *o = f(to_double(ab[0], ab[1]));
+            }
+            done += len;
         }
     }
-    raw.truncate(need);
-    Ok(Words { raw })
+
+    /// Double `k`.
+    pub fn double(&self, k: usize) -> f64 {
+        to_double(temper(self.raw[2 * k]), temper(self.raw[2 * k + 1]))
+    }
+}
+
+/// NumPy's `random_sample` double from two tempered words:  ((a >> 5) * 2^26 + (b >> 6)) / 2^53.
+#[inline(always)]
+fn to_double(a: u32, b: u32) -> f64 {
+    ((a >> 5) as f64 * 67108864.0 + (b >> 6) as f64) * (1.0 / 9007199254740992.0)
+}
+
+/// Fills `dst` with the next untempered words of `state` (twisting as NumPy does: only when a
+/// word is needed and the key is used up).
+pub fn draw_raw(state: &mut MtState, dst: &mut [u32]) {
+    let mut done = 0;
+    while done < dst.len() {
+        if state.pos == STATE_LEN {
+            crate::wide!({ twist(&mut state.key) });
+            state.pos = 0;
+        }
+        let n = (STATE_LEN - state.pos).min(dst.len() - done);
+        dst[done..done + n].copy_from_slice(&state.key[state.pos..state.pos + n]);
+        state.pos += n;
+        done += n;
+    }
 }
 
 #[cfg(test)]
@@ -158,7 +178,15 @@ mod tests {
     fn scalar_next(s: &mut MtState) -> u32 {
         if s.pos == STATE_LEN {
             let prev = s.key.clone();
-            twist(&prev, &mut s.key);
+            for i in 0..STATE_LEN {
+                let far = if i < STATE_LEN - SHIFT {
+                    prev[i + SHIFT]
+                } else {
+                    s.key[i + SHIFT - STATE_LEN]
+                };
+                let lower = if i + 1 < STATE_LEN { prev[i + 1] } else { s.key[0] };
+                s.key[i] = mix(prev[i], lower, far);
+            }
             s.pos = 0;
         }
         s.pos += 1;
@@ -185,16 +213,15 @@ mod tests {
                 scalar_next(&mut a);
             }
             let mut b = a.clone();
-            let words = draw_doubles(&mut b, count).unwrap();
+            let mut raw = vec![0u32; 2 * count];
+            draw_raw(&mut b, &mut raw);
+            let words = Words::new(&raw);
             for k in 0..count {
                 let (x, y) = (scalar_next(&mut a) >> 5, scalar_next(&mut a) >> 6);
                 let want = (x as f64 * 67108864.0 + y as f64) / 9007199254740992.0;
                 assert_eq!(words.double(k), want);
             }
-            // same state, up to NumPy's convention that a used-up key (pos 624) is not yet twisted
-            let (mut a2, mut b2) = (a.clone(), b.clone());
-            assert_eq!(scalar_next(&mut a2), scalar_next(&mut b2));
-            assert_eq!(a2, b2);
+            assert_eq!(a, b);
         }
     }
 }

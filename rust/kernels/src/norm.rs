@@ -98,9 +98,12 @@ fn channel_tasks(sh: &NormShape) -> (usize, usize) {
 }
 
 /// Runs `f(c0, c1)` over fixed channel ranges in parallel.
+#[inline(always)]
 fn over_channels(sh: &NormShape, f: impl Fn(usize, usize) + Sync + Send) {
     let (step, tasks) = channel_tasks(sh);
-    threads::for_each_index(tasks, |t| f(t * step, ((t + 1) * step).min(sh.c)));
+    threads::for_each_index(tasks, |t| {
+        crate::wide!({ f(t * step, ((t + 1) * step).min(sh.c)) })
+    });
 }
 
 /// For channels `c0..c1`, `acc[c - c0] += sum_{n, s} term(n, c, x[n, c, s])` in (n, s) order.
@@ -132,33 +135,38 @@ pub fn channel_moments<T: Real>(sh: NormShape, x: Rows<'_, T>, mean: &mut [T], v
     sh.per_channel("var", var)?;
     let count = T::of((sh.n * sh.s) as f64);
     let (om, ov) = (Out::new(mean), Out::new(var));
-    let body = |c0: usize, c1: usize, s1: bool| {
-        // SAFETY: channels c0..c1 belong to this task.
-        let (m, v) = unsafe { (om.part(c0, c1 - c0), ov.part(c0, c1 - c0)) };
-        m.fill(T::zero());
-        v.fill(T::zero());
-        if s1 {
-            channel_sums::<T, true>(&sh, &x, c0, c1, m, |_, _, a| a);
-        } else {
-            channel_sums::<T, false>(&sh, &x, c0, c1, m, |_, _, a| a);
-        }
-        m.iter_mut().for_each(|a| *a /= count);
-        let dev = |_: usize, c: usize, a: T| {
-            let d = a - m[c - c0];
-            d * d
-        };
-        if s1 {
-            channel_sums::<T, true>(&sh, &x, c0, c1, v, dev);
-        } else {
-            channel_sums::<T, false>(&sh, &x, c0, c1, v, dev);
-        }
-        v.iter_mut().for_each(|a| *a /= count);
-    };
-    over_channels(&sh, |c0, c1| body(c0, c1, sh.s == 1));
+    over_channels(
+        &sh,
+        #[inline(always)]
+        |c0, c1| {
+            let s1 = sh.s == 1;
+            // SAFETY: channels c0..c1 belong to this task.
+            let (m, v) = unsafe { (om.part(c0, c1 - c0), ov.part(c0, c1 - c0)) };
+            m.fill(T::zero());
+            v.fill(T::zero());
+            if s1 {
+                channel_sums::<T, true>(&sh, &x, c0, c1, m, |_, _, a| a);
+            } else {
+                channel_sums::<T, false>(&sh, &x, c0, c1, m, |_, _, a| a);
+            }
+            m.iter_mut().for_each(|a| *a /= count);
+            let dev = |_: usize, c: usize, a: T| {
+                let d = a - m[c - c0];
+                d * d
+            };
+            if s1 {
+                channel_sums::<T, true>(&sh, &x, c0, c1, v, dev);
+            } else {
+                channel_sums::<T, false>(&sh, &x, c0, c1, v, dev);
+            }
+            v.iter_mut().for_each(|a| *a /= count);
+        },
+    );
     Ok(())
 }
 
-/// Applies `out[n, c, s] = f(n, c, x[n, c, s], g[n, c, s])` over rows in parallel (out is C-ordered).
+/// Applies `out[n, c, s] = f(c, x[n, c, s], g[n, c, s])` over rows in parallel (out is C-ordered).
+#[inline(always)]
 fn channel_map<T: Real>(
     sh: &NormShape,
     x: &Rows<'_, T>,
@@ -173,8 +181,23 @@ fn channel_map<T: Real>(
     let rows_per = (TASK_ELEMENTS / row_len).max(1);
     let s = sh.s;
     threads::for_each_chunk_mut(out, rows_per * row_len, |t, part| {
+        crate::wide!({ channel_map_rows(&f, x, g, s, row_len, t * rows_per, part) })
+    });
+}
+
+#[inline(always)]
+fn channel_map_rows<T: Real>(
+    f: &impl Fn(usize, T, T) -> T,
+    x: &Rows<'_, T>,
+    g: Option<&Rows<'_, T>>,
+    s: usize,
+    row_len: usize,
+    first_row: usize,
+    part: &mut [T],
+) {
+    {
         for (r, o) in part.chunks_mut(row_len).enumerate() {
-            let n = t * rows_per + r;
+            let n = first_row + r;
             let xr = x.row(n);
             let gr = g.map(|g| g.row(n));
             if s == 1 {
@@ -187,7 +210,7 @@ fn channel_map<T: Real>(
                 }
             }
         }
-    });
+    }
 }
 
 /// Normalizes with the given per-channel statistics (the batch's in training, the running ones in
@@ -209,9 +232,14 @@ pub fn channel_normalize<T: Real>(
     }
     sh.whole("out", out)?;
     let std: Vec<T> = var.iter().map(|&v| std_of(v, eps)).collect();
-    channel_map(&sh, &x, None, out, |c, v, _| {
-        gamma[c] * ((v - mean[c]) / std[c]) + beta[c]
-    });
+    channel_map(
+        &sh,
+        &x,
+        None,
+        out,
+        #[inline(always)]
+        |c, v, _| gamma[c] * ((v - mean[c]) / std[c]) + beta[c],
+    );
     Ok(())
 }
 
@@ -239,40 +267,51 @@ pub fn channel_norm_backward<T: Real>(
     sh.whole("dx", dx)?;
     let std: Vec<T> = var.iter().map(|&v| std_of(v, eps)).collect();
     let (og, ob) = (Out::new(dgamma), Out::new(dbeta));
-    over_channels(&sh, |c0, c1| {
-        // SAFETY: channels c0..c1 belong to this task.
-        let (dg, db) = unsafe { (og.part(c0, c1 - c0), ob.part(c0, c1 - c0)) };
-        dg.fill(T::zero());
-        db.fill(T::zero());
-        let s = sh.s;
-        for n in 0..sh.n {
-            let (xr, gr) = (&x.row(n)[c0 * s..c1 * s], &dout.row(n)[c0 * s..c1 * s]);
-            if s == 1 {
-                for k in 0..c1 - c0 {
-                    let c = c0 + k;
-                    db[k] += gr[k];
-                    dg[k] += gr[k] * ((xr[k] - mean[c]) / std[c]);
-                }
-            } else {
-                for k in 0..c1 - c0 {
-                    let c = c0 + k;
-                    for i in k * s..(k + 1) * s {
-                        db[k] += gr[i];
-                        dg[k] += gr[i] * ((xr[i] - mean[c]) / std[c]);
+    over_channels(
+        &sh,
+        #[inline(always)]
+        |c0, c1| {
+            // SAFETY: channels c0..c1 belong to this task.
+            let (dg, db) = unsafe { (og.part(c0, c1 - c0), ob.part(c0, c1 - c0)) };
+            dg.fill(T::zero());
+            db.fill(T::zero());
+            let s = sh.s;
+            for n in 0..sh.n {
+                let (xr, gr) = (&x.row(n)[c0 * s..c1 * s], &dout.row(n)[c0 * s..c1 * s]);
+                if s == 1 {
+                    for k in 0..c1 - c0 {
+                        let c = c0 + k;
+                        db[k] += gr[k];
+                        dg[k] += gr[k] * ((xr[k] - mean[c]) / std[c]);
+                    }
+                } else {
+                    for k in 0..c1 - c0 {
+                        let c = c0 + k;
+                        for i in k * s..(k + 1) * s {
+                            db[k] += gr[i];
+                            dg[k] += gr[i] * ((xr[i] - mean[c]) / std[c]);
+                        }
                     }
                 }
             }
-        }
-    });
+        },
+    );
     let m = T::of((sh.n * sh.s) as f64);
     // dx = gamma / std * (dout - dbeta / M - x_hat * dgamma / M)
     let mean_g: Vec<T> = dbeta.iter().map(|&b| b / m).collect();
     let mean_gx: Vec<T> = dgamma.iter().map(|&g| g / m).collect();
     let scale: Vec<T> = gamma.iter().zip(&std).map(|(&g, &s)| g / s).collect();
-    channel_map(&sh, &x, Some(&dout), dx, |c, v, g| {
-        let xh = (v - mean[c]) / std[c];
-        scale[c] * (g - mean_g[c] - xh * mean_gx[c])
-    });
+    channel_map(
+        &sh,
+        &x,
+        Some(&dout),
+        dx,
+        #[inline(always)]
+        |c, v, g| {
+            let xh = (v - mean[c]) / std[c];
+            scale[c] * (g - mean_g[c] - xh * mean_gx[c])
+        },
+    );
     Ok(())
 }
 
@@ -328,33 +367,38 @@ pub fn group_norm_forward<T: Real>(
     }
     let (om, ov, oo) = (Out::new(mean), Out::new(var), Out::new(out));
     let (s, count) = (sh.s, T::of(len as f64));
-    over_rows(&sh, |n| {
-        let xr = x.row(n);
-        for g in 0..groups {
-            let seg = &xr[g * len..(g + 1) * len];
-            let mu = sum_of(len, |i| seg[i]) / count;
-            let v = sum_of(len, |i| (seg[i] - mu) * (seg[i] - mu)) / count;
-            let std = std_of(v, eps);
-            // SAFETY: row n (and its statistics) belong to this task.
-            unsafe {
-                om.part(n * groups + g, 1)[0] = mu;
-                ov.part(n * groups + g, 1)[0] = v;
-                let o = oo.part(n * sh.c * s + g * len, len);
-                let c0 = g * (sh.c / groups);
-                for_channels(s, o, seg, c0, |c, o, v| {
-                    *o = gamma[c] * ((v - mu) / std) + beta[c]
-                });
+    over_rows(
+        &sh,
+        #[inline(always)]
+        |n| {
+            let xr = x.row(n);
+            for g in 0..groups {
+                let seg = &xr[g * len..(g + 1) * len];
+                let mu = sum_of(len, |i| seg[i]) / count;
+                let v = sum_of(len, |i| (seg[i] - mu) * (seg[i] - mu)) / count;
+                let std = std_of(v, eps);
+                // SAFETY: row n (and its statistics) belong to this task.
+                unsafe {
+                    om.part(n * groups + g, 1)[0] = mu;
+                    ov.part(n * groups + g, 1)[0] = v;
+                    let o = oo.part(n * sh.c * s + g * len, len);
+                    let c0 = g * (sh.c / groups);
+                    for_channels(s, o, seg, c0, |c, o, v| {
+                        *o = gamma[c] * ((v - mu) / std) + beta[c]
+                    });
+                }
             }
-        }
-    });
+        },
+    );
     Ok(())
 }
 
 /// Runs `f(n)` for every sample in parallel, in fixed chunks of rows.
+#[inline(always)]
 fn over_rows(sh: &NormShape, f: impl Fn(usize) + Sync + Send) {
     let rows_per = (TASK_ELEMENTS / (sh.c * sh.s).max(1)).max(1);
     threads::for_each_index(sh.n.div_ceil(rows_per), |t| {
-        (t * rows_per..((t + 1) * rows_per).min(sh.n)).for_each(&f)
+        crate::wide!({ (t * rows_per..((t + 1) * rows_per).min(sh.n)).for_each(&f) })
     });
 }
 
@@ -408,59 +452,67 @@ pub fn group_norm_backward<T: Real>(
     let std: Vec<T> = var.iter().map(|&v| std_of(v, eps)).collect();
     // dgamma, dbeta: sums over samples per channel, rows added in order (channel tasks).
     let (og, ob) = (Out::new(dgamma), Out::new(dbeta));
-    over_channels(&sh, |c0, c1| {
-        // SAFETY: channels c0..c1 belong to this task.
-        let (dg, db) = unsafe { (og.part(c0, c1 - c0), ob.part(c0, c1 - c0)) };
-        dg.fill(T::zero());
-        db.fill(T::zero());
-        for n in 0..sh.n {
-            let (xr, gr) = (x.row(n), dout.row(n));
-            // the groups that channels c0..c1 overlap, each with its own statistics
-            let mut c = c0;
-            while c < c1 {
-                let g = c / cg;
-                let end = ((g + 1) * cg).min(c1);
-                let (mu, sd) = (mean[n * groups + g], std[n * groups + g]);
-                let (dgk, dbk) = (&mut dg[c - c0..end - c0], &mut db[c - c0..end - c0]);
-                let (xs, gs) = (&xr[c * s..end * s], &gr[c * s..end * s]);
-                if s == 1 {
-                    for (k, (&xv, &gv)) in xs.iter().zip(gs).enumerate() {
-                        dbk[k] += gv;
-                        dgk[k] += gv * ((xv - mu) / sd);
-                    }
-                } else {
-                    for (k, (xc, gc)) in xs.chunks_exact(s).zip(gs.chunks_exact(s)).enumerate() {
-                        for (&xv, &gv) in xc.iter().zip(gc) {
+    over_channels(
+        &sh,
+        #[inline(always)]
+        |c0, c1| {
+            // SAFETY: channels c0..c1 belong to this task.
+            let (dg, db) = unsafe { (og.part(c0, c1 - c0), ob.part(c0, c1 - c0)) };
+            dg.fill(T::zero());
+            db.fill(T::zero());
+            for n in 0..sh.n {
+                let (xr, gr) = (x.row(n), dout.row(n));
+                // the groups that channels c0..c1 overlap, each with its own statistics
+                let mut c = c0;
+                while c < c1 {
+                    let g = c / cg;
+                    let end = ((g + 1) * cg).min(c1);
+                    let (mu, sd) = (mean[n * groups + g], std[n * groups + g]);
+                    let (dgk, dbk) = (&mut dg[c - c0..end - c0], &mut db[c - c0..end - c0]);
+                    let (xs, gs) = (&xr[c * s..end * s], &gr[c * s..end * s]);
+                    if s == 1 {
+                        for (k, (&xv, &gv)) in xs.iter().zip(gs).enumerate() {
                             dbk[k] += gv;
                             dgk[k] += gv * ((xv - mu) / sd);
                         }
+                    } else {
+                        for (k, (xc, gc)) in xs.chunks_exact(s).zip(gs.chunks_exact(s)).enumerate() {
+                            for (&xv, &gv) in xc.iter().zip(gc) {
+                                dbk[k] += gv;
+                                dgk[k] += gv * ((xv - mu) / sd);
+                            }
+                        }
                     }
+                    c = end;
                 }
-                c = end;
             }
-        }
-    });
+        },
+    );
     if len == 0 {
         return Ok(());
     }
     // dx per (n, g): g = gamma * dout;  dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std
     let odx = Out::new(dx);
     let count = T::of(len as f64);
-    over_rows(&sh, |n| {
-        let (xr, gr) = (x.row(n), dout.row(n));
-        for g in 0..groups {
-            let st = (mean[n * groups + g], std[n * groups + g]);
-            let span = g * len..(g + 1) * len;
-            let gam = &gamma[g * cg..(g + 1) * cg];
-            // SAFETY: row n belongs to this task.
-            let d = unsafe { odx.part(n * sh.c * s + g * len, len) };
-            if s == 1 {
-                group_dx::<T, true>(1, &xr[span.clone()], &gr[span], gam, st, count, d);
-            } else {
-                group_dx::<T, false>(s, &xr[span.clone()], &gr[span], gam, st, count, d);
+    over_rows(
+        &sh,
+        #[inline(always)]
+        |n| {
+            let (xr, gr) = (x.row(n), dout.row(n));
+            for g in 0..groups {
+                let st = (mean[n * groups + g], std[n * groups + g]);
+                let span = g * len..(g + 1) * len;
+                let gam = &gamma[g * cg..(g + 1) * cg];
+                // SAFETY: row n belongs to this task.
+                let d = unsafe { odx.part(n * sh.c * s + g * len, len) };
+                if s == 1 {
+                    group_dx::<T, true>(1, &xr[span.clone()], &gr[span], gam, st, count, d);
+                } else {
+                    group_dx::<T, false>(s, &xr[span.clone()], &gr[span], gam, st, count, d);
+                }
             }
-        }
-    });
+        },
+    );
     Ok(())
 }
 

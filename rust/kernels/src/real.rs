@@ -21,6 +21,8 @@ pub trait Real:
     fn of(x: f64) -> Self;
     /// Widening to `f64`.
     fn wide(self) -> f64;
+    /// e^self, vectorizable (see `math::exp`; f32 computes in f64 and rounds once).
+    fn exp_v(self) -> Self;
     /// NumPy's `maximum`: NaN wins, unlike `f64::max`.
     #[inline(always)]
     fn nan_max(self, other: Self) -> Self {
@@ -41,6 +43,10 @@ impl Real for f32 {
         x as f32
     }
     #[inline(always)]
+    fn exp_v(self) -> Self {
+        crate::math::exp(self as f64) as f32
+    }
+    #[inline(always)]
     fn wide(self) -> f64 {
         self as f64
     }
@@ -51,6 +57,10 @@ impl Real for f64 {
     #[inline(always)]
     fn of(x: f64) -> Self {
         x
+    }
+    #[inline(always)]
+    fn exp_v(self) -> Self {
+        crate::math::exp(self)
     }
     #[inline(always)]
     fn wide(self) -> f64 {

@@ -42,6 +42,48 @@ pub fn isa() -> Isa {
     })
 }
 
+/// Runs `f` compiled for the CPU's widest instruction set, so that the plain loops of an inlined
+/// `f` auto-vectorize for AVX2 or AVX-512 (the crate itself is built for baseline x86-64).
+/// The arithmetic is the same in every case (no FMA contraction happens without `mul_add`), so
+/// results are bit-identical whichever path runs.
+#[inline(always)]
+pub fn wide<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match isa() {
+            // SAFETY: the features were detected at run time.
+            Isa::Avx512 => return unsafe { run_avx512(f) },
+            Isa::Avx2Fma => return unsafe { run_avx2(f) },
+            Isa::Portable => {}
+        }
+    }
+    f()
+}
+
+/// `wide!({ ... })`: the block run through [`wide`], its closure forced inline so that its loops are
+/// compiled inside the `#[target_feature]` function.
+#[macro_export]
+macro_rules! wide {
+    ($body:block) => {
+        $crate::simd::wide(
+            #[inline(always)]
+            || $body,
+        )
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,avx512f,avx512vl,avx512dq,avx512bw")]
+unsafe fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 /// 256-bit vectors of a float type: the building block of the AVX2 micro-kernels. Methods are only
 /// sound to call on a CPU with AVX2 and FMA (callers dispatch through [`isa`]).
 pub trait Lanes: Copy {

@@ -1,7 +1,7 @@
 //! The one path from Python to a kernel: array borrowing, dtype dispatch, GIL release, error mapping.
 
 use cs231n_kernels::{KernelError, Real, RowsBuf};
-use numpy::{Element, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{Element, PyArrayDescrMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use std::borrow::Cow;
@@ -65,6 +65,58 @@ pub fn flat<'a, T: Element + Copy>(a: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T
     match a.as_slice() {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(a.as_array().to_vec()),
+    }
+}
+
+/// The data of a fresh array that a kernel fills with the GIL released.
+pub struct OutSlice<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+// SAFETY: the array it points into is kept alive by the caller and seen by no one else until the
+// kernel is done (it has not been returned to Python yet).
+unsafe impl<T: Send> Send for OutSlice<T> {}
+
+impl<T> OutSlice<T> {
+    /// The elements (uninitialized until the kernel writes them: kernels write every element).
+    pub fn get(&mut self) -> &mut [T] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: `ptr` is the data of a C-ordered array of `len` elements that nothing else uses.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+/// A new C-ordered array of shape `dims`, like `np.empty` (NumPy's own allocator, so large outputs
+/// get its huge-page advice and reuse of freed memory, as the reference's arrays do), with the
+/// handle its kernel writes it through. Too large a shape is NumPy's MemoryError / ValueError.
+pub fn empty<'py, T: Element>(py: Python<'py>, dims: &[usize]) -> PyResult<(Bound<'py, PyAny>, OutSlice<T>)> {
+    use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
+    let mut shape: Vec<npy_intp> = Vec::with_capacity(dims.len());
+    for &d in dims {
+        shape.push(npy_intp::try_from(d).map_err(|_| PyMemoryError::new_err("array is too big"))?);
+    }
+    // SAFETY: the arguments follow PyArray_NewFromDescr's contract; a NULL result sets an exception.
+    unsafe {
+        let ptr = PY_ARRAY_API.PyArray_NewFromDescr(
+            py,
+            npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
+            T::get_dtype(py).into_dtype_ptr(),
+            shape.len() as std::os::raw::c_int,
+            shape.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+        );
+        if ptr.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        let data = (*(ptr as *mut npyffi::PyArrayObject)).data as *mut T;
+        let len = dims.iter().product();
+        Ok((Bound::from_owned_ptr(py, ptr), OutSlice { ptr: data, len }))
     }
 }
 

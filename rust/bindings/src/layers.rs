@@ -2,17 +2,16 @@
 //! layer / group norm, dropout. The Python wrappers own the shapes, caches and parameter dicts.
 
 use crate::by_dtype;
-use crate::convert::{flat, ints, run, typed1, typed2, Mat, Vec1};
-use cs231n_kernels::error::{checked_len, try_zeros};
+use crate::convert::{empty, flat, ints, run, typed1, typed2, Mat, Vec1};
+use cs231n_kernels::error::checked_len;
 use cs231n_kernels::linear_loss::{Hinge, SoftmaxCrossEntropy};
 use cs231n_kernels::matmul::MatRef;
 use cs231n_kernels::mt19937::MtState;
 use cs231n_kernels::norm::NormShape;
 use cs231n_kernels::score_loss::score_loss as score_loss_kernel;
+use cs231n_kernels::KernelError;
 use cs231n_kernels::{dense, dropout, elementwise, norm, Real, RowsBuf};
-use numpy::{
-    Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
-};
+use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyAny;
@@ -20,18 +19,6 @@ use pyo3::types::PyAny;
 type Arr<'py> = Bound<'py, PyAny>;
 /// An elementwise kernel of two inputs.
 type Binary<T> = fn(&[T], &[T], &mut [T]) -> cs231n_kernels::KResult<()>;
-
-fn zeros<T: Real>(len: usize, what: &'static str) -> Result<Vec<T>, cs231n_kernels::KernelError> {
-    try_zeros(len, what)
-}
-
-fn matrix<'py, T: Real + Element>(py: Python<'py>, v: Vec<T>, n: usize, m: usize) -> PyResult<Arr<'py>> {
-    Ok(v.into_pyarray(py).reshape([n, m])?.into_any())
-}
-
-fn vector<'py, T: Real + Element>(py: Python<'py>, v: Vec<T>) -> Arr<'py> {
-    v.into_pyarray(py).into_any()
-}
 
 // ---------------------------------------------------------------- affine
 
@@ -48,12 +35,9 @@ fn affine_forward_impl<'py, T: Real + Element>(
         flat(&b),
     );
     let (n, m) = (x.shape()[0], w.shape()[1]);
-    let out = run(py, || {
-        let mut out = zeros(checked_len(n, m, "out")?, "out")?;
-        dense::affine_forward(xm, wm, &bs, &mut out)?;
-        Ok(out)
-    })?;
-    matrix(py, out, n, m)
+    let (arr, mut out) = empty::<T>(py, &[n, m])?;
+    run(py, || dense::affine_forward(xm, wm, &bs, out.get()))?;
+    Ok(arr)
 }
 
 /// out (N, M) = x (N, D) w (D, M) + b (M,); any strides.
@@ -78,19 +62,19 @@ fn affine_backward_impl<'py, T: Real + Element>(
         MatRef::from_view(w.as_array()),
     );
     let (n, d, m) = (x.shape()[0], x.shape()[1], w.shape()[1]);
-    let (dx, dw, db) = run(py, || {
-        let mut dx = if need_dx {
-            Some(zeros(checked_len(n, d, "dx")?, "dx")?)
-        } else {
-            None
-        };
-        let mut dw = zeros(checked_len(d, m, "dw")?, "dw")?;
-        let mut db = zeros(m, "db")?;
-        dense::affine_backward(dm, xm, wm, dx.as_deref_mut(), &mut dw, &mut db)?;
-        Ok((dx, dw, db))
+    let (dx_arr, mut dx) = match need_dx {
+        true => {
+            let (a, o) = empty::<T>(py, &[n, d])?;
+            (Some(a), Some(o))
+        }
+        false => (None, None),
+    };
+    let (dw_arr, mut dw) = empty::<T>(py, &[d, m])?;
+    let (db_arr, mut db) = empty::<T>(py, &[m])?;
+    run(py, || {
+        dense::affine_backward(dm, xm, wm, dx.as_mut().map(|o| o.get()), dw.get(), db.get())
     })?;
-    let dx = dx.map(|v| matrix(py, v, n, d)).transpose()?;
-    Ok((dx, matrix(py, dw, d, m)?, vector(py, db)))
+    Ok((dx_arr, dw_arr, db_arr))
 }
 
 /// (dx (N, D) or None, dw (D, M), db (M,)) of the affine layer, given dout (N, M).
@@ -113,12 +97,9 @@ fn relu_forward_impl<'py, T: Real + Element>(
     x: PyReadonlyArray1<'py, T>,
 ) -> PyResult<Arr<'py>> {
     let xs = flat(&x);
-    let out = run(py, || {
-        let mut out = zeros(xs.len(), "out")?;
-        elementwise::relu_forward(&xs, &mut out)?;
-        Ok(out)
-    })?;
-    Ok(vector(py, out))
+    let (arr, mut out) = empty::<T>(py, &[xs.len()])?;
+    run(py, || elementwise::relu_forward(&xs, out.get()))?;
+    Ok(arr)
 }
 
 /// max(0, x) of a flat array (NaN propagates).
@@ -136,12 +117,9 @@ fn binary_impl<'py, T: Real + Element>(
 ) -> PyResult<Arr<'py>> {
     let b = typed1::<T>(b, b_name)?;
     let (a, b) = (flat(&a), flat(&b));
-    let out = run(py, || {
-        let mut out = zeros(a.len(), "the result")?;
-        f(&a, &b, &mut out)?;
-        Ok(out)
-    })?;
-    Ok(vector(py, out))
+    let (arr, mut out) = empty::<T>(py, &[a.len()])?;
+    run(py, || f(&a, &b, out.get()))?;
+    Ok(arr)
 }
 
 /// dout * (x > 0) of flat arrays.
@@ -176,12 +154,9 @@ fn score_loss_impl<'py, T: Real + Element>(
             )))
         }
     };
-    let (loss, dx) = run(py, || {
-        let mut dx = zeros(checked_len(n, c, "dx")?, "dx")?;
-        let loss = f(xb.rows(), &labels, &mut dx)?;
-        Ok((loss, dx))
-    })?;
-    Ok((loss, matrix(py, dx, n, c)?))
+    let (arr, mut dx) = empty::<T>(py, &[n, c])?;
+    let loss = run(py, || f(xb.rows(), &labels, dx.get()))?;
+    Ok((loss, arr))
 }
 
 /// (loss, dx) of the loss layer `kind` ('svm' or 'softmax') on scores x (N, C), labels y (N,).
@@ -218,20 +193,27 @@ fn channel_forward_impl<'py, T: Real + Element>(
     let (g, b) = (flat(&gamma), flat(&beta));
     let given = stats.as_ref().map(|(m, v)| (flat(m), flat(v)));
     let (n, cols) = (x.shape()[0], x.shape()[1]);
-    let (out, mean, var) = run(py, || {
-        let (mean, var) = match given {
-            Some((m, v)) => (m.into_owned(), v.into_owned()),
-            None => {
-                let (mut m, mut v) = (zeros(sh.c, "mean")?, zeros(sh.c, "var")?);
-                norm::channel_moments(sh, xb.rows(), &mut m, &mut v)?;
-                (m, v)
+    let (out_arr, mut out) = empty::<T>(py, &[n, cols])?;
+    let (mean_arr, mut mean) = empty::<T>(py, &[sh.c])?;
+    let (var_arr, mut var) = empty::<T>(py, &[sh.c])?;
+    run(py, || {
+        let (m, v) = (mean.get(), var.get());
+        match given {
+            Some((gm, gv)) => {
+                for (arg, src) in [("running_mean", &gm), ("running_var", &gv)] {
+                    if src.len() != sh.c {
+                        let want = format!("({},)", sh.c);
+                        return Err(KernelError::shape(arg, want, format!("({},)", src.len())));
+                    }
+                }
+                m.copy_from_slice(&gm);
+                v.copy_from_slice(&gv);
             }
-        };
-        let mut out = zeros(checked_len(n, cols, "out")?, "out")?;
-        norm::channel_normalize(sh, xb.rows(), &mean, &var, T::of(eps), &g, &b, &mut out)?;
-        Ok((out, mean, var))
+            None => norm::channel_moments(sh, xb.rows(), m, v)?,
+        }
+        norm::channel_normalize(sh, xb.rows(), m, v, T::of(eps), &g, &b, out.get())
     })?;
-    Ok((matrix(py, out, n, cols)?, vector(py, mean), vector(py, var)))
+    Ok((out_arr, mean_arr, var_arr))
 }
 
 /// (out, mean, var): x (N, C*S) normalized per channel with its batch statistics, or with the given
@@ -292,39 +274,17 @@ fn norm_backward_impl<'py, T: Real + Element>(
     };
     let (rows, cols) = (x.shape()[0], x.shape()[1]);
     let (eps, groups) = (T::of(a.eps), a.groups);
-    let (dx, dgamma, dbeta) = run(py, || {
-        let mut dx = zeros(checked_len(rows, cols, "dx")?, "dx")?;
-        let (mut dgamma, mut dbeta) = (zeros(sh.c, "dgamma")?, zeros(sh.c, "dbeta")?);
+    let (dx_arr, mut dx) = empty::<T>(py, &[rows, cols])?;
+    let (dg_arr, mut dgamma) = empty::<T>(py, &[sh.c])?;
+    let (db_arr, mut dbeta) = empty::<T>(py, &[sh.c])?;
+    run(py, || {
+        let (dx, dg, dbt) = (dx.get(), dgamma.get(), dbeta.get());
         match groups {
-            None => norm::channel_norm_backward(
-                sh,
-                db.rows(),
-                xb.rows(),
-                &m,
-                &v,
-                eps,
-                &g,
-                &mut dx,
-                &mut dgamma,
-                &mut dbeta,
-            )?,
-            Some(gr) => norm::group_norm_backward(
-                sh,
-                gr,
-                db.rows(),
-                xb.rows(),
-                &m,
-                &v,
-                eps,
-                &g,
-                &mut dx,
-                &mut dgamma,
-                &mut dbeta,
-            )?,
+            None => norm::channel_norm_backward(sh, db.rows(), xb.rows(), &m, &v, eps, &g, dx, dg, dbt),
+            Some(gr) => norm::group_norm_backward(sh, gr, db.rows(), xb.rows(), &m, &v, eps, &g, dx, dg, dbt),
         }
-        Ok((dx, dgamma, dbeta))
     })?;
-    Ok((matrix(py, dx, rows, cols)?, vector(py, dgamma), vector(py, dbeta)))
+    Ok((dx_arr, dg_arr, db_arr))
 }
 
 /// (dx, dgamma, dbeta) of the channel norm, given dout, x (N, C*S) and the batch mean and var.
@@ -370,24 +330,15 @@ fn group_forward_impl<'py, T: Real + Element>(
     let (g, b) = (flat(&gamma), flat(&beta));
     let (n, cols) = (x.shape()[0], x.shape()[1]);
     let sh = NormShape { n, c, s };
-    let (out, mean, var) = run(py, || {
-        let mut out = zeros(checked_len(n, cols, "out")?, "out")?;
-        let stats = checked_len(n, groups, "mean")?;
-        let (mut mean, mut var) = (zeros(stats, "mean")?, zeros(stats, "var")?);
-        norm::group_norm_forward(
-            sh,
-            groups,
-            xb.rows(),
-            T::of(eps),
-            &g,
-            &b,
-            &mut out,
-            &mut mean,
-            &mut var,
-        )?;
-        Ok((out, mean, var))
+    let stats = checked_len(n, groups, "mean").map_err(crate::convert::to_pyerr)?;
+    let (out_arr, mut out) = empty::<T>(py, &[n, cols])?;
+    let (mean_arr, mut mean) = empty::<T>(py, &[stats])?;
+    let (var_arr, mut var) = empty::<T>(py, &[stats])?;
+    run(py, || {
+        let (o, m, v) = (out.get(), mean.get(), var.get());
+        norm::group_norm_forward(sh, groups, xb.rows(), T::of(eps), &g, &b, o, m, v)
     })?;
-    Ok((matrix(py, out, n, cols)?, vector(py, mean), vector(py, var)))
+    Ok((out_arr, mean_arr, var_arr))
 }
 
 /// (out, mean (N*G,), var (N*G,)): x (N, C*S) normalized per sample over groups of C/G channels.
@@ -447,17 +398,13 @@ fn dropout_impl<'py, T: Real + Element>(
 ) -> PyResult<DropoutOut<'py>> {
     let xs = flat(&x);
     let mut state = MtState::new(flat(&key).into_owned(), pos).map_err(crate::convert::to_pyerr)?;
-    let (mask, out, state) = run(py, || {
-        let (mut mask, mut out) = (zeros(xs.len(), "mask")?, zeros(xs.len(), "out")?);
-        dropout::dropout_forward(&mut state, p, &xs, &mut mask, &mut out)?;
-        Ok((mask, out, state))
+    let (mask_arr, mut mask) = empty::<T>(py, &[xs.len()])?;
+    let (out_arr, mut out) = empty::<T>(py, &[xs.len()])?;
+    let state = run(py, || {
+        dropout::dropout_forward(&mut state, p, &xs, mask.get(), out.get())?;
+        Ok(state)
     })?;
-    Ok((
-        vector(py, mask),
-        vector(py, out),
-        state.key.into_pyarray(py),
-        state.pos,
-    ))
+    Ok((mask_arr, out_arr, state.key.into_pyarray(py), state.pos))
 }
 
 /// (mask, out, key, pos): inverted dropout of a flat x with keep probability p, drawing

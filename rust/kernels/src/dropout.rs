@@ -53,7 +53,12 @@ pub fn dropout_forward<T: Real>(
             let (m, o) = unsafe { (om.part(s0 + start, len), oo.part(s0 + start, len)) };
             let xs = &x[s0 + start..s0 + start + len];
             crate::wide!({
-                words.map_doubles(start, m, |u| if u < p { keep } else { T::zero() });
+                words.map_doubles(
+                    start,
+                    m,
+                    #[inline(always)]
+                    |u| if u < p { keep } else { T::zero() },
+                );
                 for ((o, &m), &x) in o.iter_mut().zip(m.iter()).zip(xs) {
                     *o = x * m;
                 }

@@ -56,9 +56,13 @@ pub fn relu_forward<T: Real>(x: &[T], out: &mut [T]) -> KResult<()> {
 pub fn relu_backward<T: Real>(dout: &[T], x: &[T], dx: &mut [T]) -> KResult<()> {
     check_same("dout", dout.len(), x.len())?;
     check_same("dx", dx.len(), x.len())?;
-    zip_map(dout, x, dx, |g, v| {
-        g * if v > T::zero() { T::one() } else { T::zero() }
-    });
+    zip_map(
+        dout,
+        x,
+        dx,
+        #[inline(always)]
+        |g, v| g * if v > T::zero() { T::one() } else { T::zero() },
+    );
     Ok(())
 }
 
@@ -66,7 +70,13 @@ pub fn relu_backward<T: Real>(dout: &[T], x: &[T], dx: &mut [T]) -> KResult<()> 
 pub fn mul<T: Real>(x: &[T], mask: &[T], out: &mut [T]) -> KResult<()> {
     check_same("mask", mask.len(), x.len())?;
     check_same("out", out.len(), x.len())?;
-    zip_map(x, mask, out, |a, m| a * m);
+    zip_map(
+        x,
+        mask,
+        out,
+        #[inline(always)]
+        |a, m| a * m,
+    );
     Ok(())
 }
 

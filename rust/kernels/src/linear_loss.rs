@@ -29,6 +29,17 @@ pub trait ScoreLoss: Sync {
     const SILENT_ROWS_SKIPPED: bool = false;
 
     fn row<T: Real>(s: &mut [T], y: usize) -> f64;
+
+    /// The sum of [`ScoreLoss::row`] over consecutive rows of `c` scores (labels `y`, in range),
+    /// each row overwritten with its gradient, bit for bit as `row` would. Losses may override
+    /// it to vectorize across rows.
+    #[inline(always)]
+    fn block<T: Real>(s: &mut [T], c: usize, y: &[i64]) -> f64 {
+        s.chunks_exact_mut(c.max(1))
+            .zip(y)
+            .map(|(r, &l)| Self::row(r, l as usize))
+            .sum()
+    }
 }
 
 /// Whether the sample with gradient `ds` takes part in dW += x^T ds (see `SILENT_ROWS_SKIPPED`).
@@ -70,7 +81,7 @@ fn hinge_row<T: Real>(s: &mut [T], y: usize, nan_counts: bool) -> f64 {
 pub struct Hinge;
 
 impl ScoreLoss for Hinge {
-    #[inline]
+    #[inline(always)]
     fn row<T: Real>(s: &mut [T], y: usize) -> f64 {
         hinge_row(s, y, true)
     }
@@ -83,7 +94,7 @@ pub struct HingeLoop;
 impl ScoreLoss for HingeLoop {
     const SILENT_ROWS_SKIPPED: bool = true;
 
-    #[inline]
+    #[inline(always)]
     fn row<T: Real>(s: &mut [T], y: usize) -> f64 {
         hinge_row(s, y, false)
     }
@@ -95,7 +106,7 @@ impl ScoreLoss for HingeLoop {
 pub struct SoftmaxCrossEntropy;
 
 impl ScoreLoss for SoftmaxCrossEntropy {
-    #[inline]
+    #[inline(always)]
     fn row<T: Real>(s: &mut [T], y: usize) -> f64 {
         let m = s.iter().fold(T::neg_infinity(), |a, &b| a.nan_max(b));
         let shifted_y = s[y] - m;
@@ -108,7 +119,53 @@ impl ScoreLoss for SoftmaxCrossEntropy {
             *v *= inv;
         }
         s[y] -= T::one();
-        (sum.ln() - shifted_y).wide()
+        (sum.ln_v() - shifted_y).wide()
+    }
+
+    /// `row` in three passes over the block (max-shift, exp of everything, normalize), so the
+    /// exponentials run as long vector loops instead of one short row at a time.
+    #[inline(always)]
+    fn block<T: Real>(s: &mut [T], c: usize, y: &[i64]) -> f64 {
+        if c == 0 {
+            return Self::block_rows(s, c, y);
+        }
+        const ROWS: usize = 64;
+        let mut loss = 0.0;
+        let mut shifted_y = [T::zero(); ROWS];
+        for (part, ys) in s.chunks_mut(ROWS * c).zip(y.chunks(ROWS)) {
+            for ((row, &l), sy) in part.chunks_exact_mut(c).zip(ys).zip(shifted_y.iter_mut()) {
+                let m = row.iter().fold(T::neg_infinity(), |a, &b| a.nan_max(b));
+                for v in row.iter_mut() {
+                    *v -= m;
+                }
+                *sy = row[l as usize];
+            }
+            for v in part.iter_mut() {
+                *v = v.exp_v();
+            }
+            let mut sums = [T::zero(); ROWS];
+            for ((row, &l), sum) in part.chunks_exact_mut(c).zip(ys).zip(sums.iter_mut()) {
+                *sum = row.iter().fold(T::zero(), |a, &b| a + b);
+                let inv = T::one() / *sum;
+                for v in row.iter_mut() {
+                    *v *= inv;
+                }
+                row[l as usize] -= T::one();
+            }
+            for (sum, &sy) in sums.iter().zip(&shifted_y).take(ys.len()) {
+                loss += (sum.ln_v() - sy).wide();
+            }
+        }
+        loss
+    }
+}
+
+impl SoftmaxCrossEntropy {
+    fn block_rows<T: Real>(s: &mut [T], c: usize, y: &[i64]) -> f64 {
+        s.chunks_exact_mut(c.max(1))
+            .zip(y)
+            .map(|(r, &l)| Self::row(r, l as usize))
+            .sum()
     }
 }
 

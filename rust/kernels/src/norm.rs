@@ -10,6 +10,10 @@
 //!   backward:  dbeta_c = sum dout;  dgamma_c = sum dout * x_hat   (over everything but the channel)
 //!              g = gamma * dout;  dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps)
 //!              (means over the M elements of x's statistic)
+//!
+//! The elementwise work runs in "runs": stretches of a row whose per-channel coefficients are either
+//! one value per element (S = 1: a slice) or one value for the whole stretch (a channel of S > 1:
+//! a scalar), through [`Coef`], so that one loop body serves both and vectorizes in both.
 
 use crate::error::KernelError;
 use crate::threads::{self, Disjoint as Out};
@@ -18,24 +22,100 @@ use crate::{KResult, Real, Rows};
 /// Elements a parallel task should at least cover (smaller tasks cost more to hand out than to run).
 const TASK_ELEMENTS: usize = 16 * 1024;
 
-/// Sum of `f(i)` for `i < n` with eight interleaved accumulators (vectorizes; NumPy's pairwise
-/// summation also keeps eight).
+/// A per-channel coefficient along a run: a slice (one per element) or a scalar (the same for all).
+trait Coef<T>: Copy {
+    fn at(self, i: usize) -> T;
+    /// Elements `i..i + 8`.
+    fn chunk8(self, i: usize) -> [T; 8];
+}
+impl<T: Real> Coef<T> for T {
+    #[inline(always)]
+    fn at(self, _: usize) -> T {
+        self
+    }
+    #[inline(always)]
+    fn chunk8(self, _: usize) -> [T; 8] {
+        [self; 8]
+    }
+}
+impl<T: Real> Coef<T> for &[T] {
+    #[inline(always)]
+    fn at(self, i: usize) -> T {
+        self[i]
+    }
+    #[inline(always)]
+    fn chunk8(self, i: usize) -> [T; 8] {
+        self[i..i + 8].try_into().unwrap()
+    }
+}
+
+/// Sum of `f(x_i, y_i, coef_i)` along a run with eight interleaved accumulators (vectorizes;
+/// NumPy's pairwise summation also keeps eight).
 #[inline(always)]
-fn sum_of<T: Real>(n: usize, f: impl Fn(usize) -> T) -> T {
+fn sum_run<T: Real>(x: &[T], y: &[T], coef: impl Coef<T>, f: impl Fn(T, T, T) -> T) -> T {
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &y[..n]);
     let mut acc = [T::zero(); 8];
-    let full = n / 8 * 8;
-    let mut i = 0;
-    while i < full {
-        for (k, a) in acc.iter_mut().enumerate() {
-            *a += f(i + k);
+    for (j, (xs, ys)) in x.chunks_exact(8).zip(y.chunks_exact(8)).enumerate() {
+        let cs = coef.chunk8(8 * j);
+        for k in 0..8 {
+            acc[k] += f(xs[k], ys[k], cs[k]);
         }
-        i += 8;
     }
     let mut tail = T::zero();
-    for j in full..n {
-        tail += f(j);
+    for i in n / 8 * 8..n {
+        tail += f(x[i], y[i], coef.at(i));
     }
     ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail
+}
+
+/// x_hat = (x - mu) / std, the reference's order of operations.
+#[inline(always)]
+fn x_hat<T: Real>(x: T, mu: T, std: T) -> T {
+    (x - mu) / std
+}
+
+/// out = gamma * x_hat + beta along a run.
+#[inline(always)]
+fn normalize_run<T: Real>(
+    x: &[T],
+    out: &mut [T],
+    mu: impl Coef<T>,
+    sd: impl Coef<T>,
+    g: impl Coef<T>,
+    b: impl Coef<T>,
+) {
+    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+        *o = g.at(i) * x_hat(v, mu.at(i), sd.at(i)) + b.at(i);
+    }
+}
+
+/// dx = (gamma * dout - mean_g - x_hat * mean_gx) / std along a run, with `inv` = 1 / std (the
+/// backward passes multiply by it: one division per channel instead of per element).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn dx_run<T: Real>(
+    x: &[T],
+    dout: &[T],
+    dx: &mut [T],
+    mu: impl Coef<T>,
+    inv: impl Coef<T>,
+    gamma: impl Coef<T>,
+    mean_g: impl Coef<T>,
+    mean_gx: impl Coef<T>,
+) {
+    for (i, ((o, &v), &g)) in dx.iter_mut().zip(x).zip(dout).enumerate() {
+        let inv = inv.at(i);
+        *o = (gamma.at(i) * g - mean_g.at(i) - (v - mu.at(i)) * inv * mean_gx.at(i)) * inv;
+    }
+}
+
+/// (sum gamma * dout, sum gamma * dout * x_hat) along a run.
+#[inline(always)]
+fn gamma_sums<T: Real>(x: &[T], dout: &[T], gamma: impl Coef<T>, mu: T, inv: T) -> (T, T) {
+    let g = sum_run(x, dout, gamma, |_, d, gm| gm * d);
+    let gx = sum_run(x, dout, gamma, |v, d, gm| gm * d * ((v - mu) * inv));
+    (g, gx)
 }
 
 /// x seen as (N, C, S) or (N, G, C/G, S): the sizes and the checks of every argument.
@@ -57,15 +137,18 @@ impl NormShape {
         }
         Ok(())
     }
-    fn per_channel<T>(&self, arg: &'static str, v: &[T]) -> KResult<()> {
-        if v.len() != self.c {
+    fn sized<T>(arg: &'static str, v: &[T], len: usize) -> KResult<()> {
+        if v.len() != len {
             return Err(KernelError::shape(
                 arg,
-                format!("({},)", self.c),
+                format!("({len},)"),
                 format!("({},)", v.len()),
             ));
         }
         Ok(())
+    }
+    fn per_channel<T>(&self, arg: &'static str, v: &[T]) -> KResult<()> {
+        Self::sized(arg, v, self.c)
     }
     fn whole<T>(&self, arg: &'static str, v: &[T]) -> KResult<()> {
         if v.len() != self.n * self.c * self.s {
@@ -79,54 +162,69 @@ impl NormShape {
     }
 }
 
-/// `1 / sqrt(var + eps)` is never formed: x_hat divides by `sqrt(var + eps)` as the reference does.
+fn std_of<T: Real>(var: &[T], eps: T) -> Vec<T> {
+    var.iter().map(|&v| (v + eps).sqrt()).collect()
+}
+
+/// Runs `f(c0, c1)` over fixed channel ranges in parallel (the ranges depend on the shape only).
 #[inline(always)]
-fn std_of<T: Real>(var: T, eps: T) -> T {
-    (var + eps).sqrt()
+fn over_channels(sh: &NormShape, f: impl Fn(usize, usize) + Sync + Send) {
+    let per_channel = (sh.n * sh.s).max(1);
+    let step = (TASK_ELEMENTS / per_channel).max(1).div_ceil(8) * 8;
+    threads::for_each_index(sh.c.div_ceil(step), |t| {
+        crate::wide!({ f(t * step, ((t + 1) * step).min(sh.c)) })
+    });
+}
+
+/// Runs `f(n)` for every sample in parallel, in fixed chunks of rows.
+#[inline(always)]
+fn over_rows(sh: &NormShape, f: impl Fn(usize) + Sync + Send) {
+    let rows_per = (TASK_ELEMENTS / (sh.c * sh.s).max(1)).max(1);
+    threads::for_each_index(sh.n.div_ceil(rows_per), |t| {
+        crate::wide!({
+            for n in t * rows_per..((t + 1) * rows_per).min(sh.n) {
+                f(n)
+            }
+        })
+    });
+}
+
+/// For channels c0..c1 of every row: `acc[c - c0] += sum_s term(x, y, c)` (rows in order, so a
+/// column's sum is NumPy's `sum(axis=0)` order when S = 1). `term(x, y, mu, sd)` sees the channel's
+/// `mean` and `std` (or zeros).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn channel_sums<T: Real>(
+    sh: &NormShape,
+    x: &Rows<'_, T>,
+    y: &Rows<'_, T>,
+    c0: usize,
+    c1: usize,
+    stats: (&[T], &[T]),
+    acc: &mut [T],
+    term: impl Fn(T, T, T, T) -> T,
+) {
+    let s = sh.s;
+    let (mu, sd) = (&stats.0[c0..c1], &stats.1[c0..c1]);
+    for n in 0..sh.n {
+        let (xr, yr) = (&x.row(n)[c0 * s..c1 * s], &y.row(n)[c0 * s..c1 * s]);
+        if s == 1 {
+            for (i, ((a, &v), &w)) in acc.iter_mut().zip(xr).zip(yr).enumerate() {
+                *a += term(v, w, mu[i], sd[i]);
+            }
+        } else {
+            for (k, a) in acc.iter_mut().enumerate() {
+                let (xs, ys) = (&xr[k * s..(k + 1) * s], &yr[k * s..(k + 1) * s]);
+                let (m, d) = (mu[k], sd[k]);
+                *a += sum_run(xs, ys, m, |v, w, _| term(v, w, m, d));
+            }
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
 // Channel norm: statistics per channel c over (n, s).
 // ------------------------------------------------------------------------------------------------
-
-/// Channel ranges of the parallel tasks (fixed by the shape).
-fn channel_tasks(sh: &NormShape) -> (usize, usize) {
-    let per_channel = (sh.n * sh.s).max(1);
-    let step = (TASK_ELEMENTS / per_channel).max(1);
-    let step = if sh.s == 1 { step.div_ceil(8) * 8 } else { step };
-    (step, sh.c.div_ceil(step))
-}
-
-/// Runs `f(c0, c1)` over fixed channel ranges in parallel.
-#[inline(always)]
-fn over_channels(sh: &NormShape, f: impl Fn(usize, usize) + Sync + Send) {
-    let (step, tasks) = channel_tasks(sh);
-    threads::for_each_index(tasks, |t| {
-        crate::wide!({ f(t * step, ((t + 1) * step).min(sh.c)) })
-    });
-}
-
-/// For channels `c0..c1`, `acc[c - c0] += sum_{n, s} term(n, c, x[n, c, s])` in (n, s) order.
-/// `S1`: the statically known `s == 1` case, whose loop runs along contiguous channels.
-#[inline(always)]
-fn channel_sums<T: Real, const S1: bool>(
-    sh: &NormShape,
-    x: &Rows<'_, T>,
-    c0: usize,
-    c1: usize,
-    acc: &mut [T],
-    term: impl Fn(usize, usize, T) -> T,
-) {
-    let s = if S1 { 1 } else { sh.s };
-    for n in 0..sh.n {
-        let row = &x.row(n)[c0 * s..c1 * s];
-        for (k, a) in acc.iter_mut().enumerate() {
-            for v in &row[k * s..(k + 1) * s] {
-                *a += term(n, c0 + k, *v);
-            }
-        }
-    }
-}
 
 /// Batch statistics: mean and biased variance per channel.
 pub fn channel_moments<T: Real>(sh: NormShape, x: Rows<'_, T>, mean: &mut [T], var: &mut [T]) -> KResult<()> {
@@ -134,83 +232,49 @@ pub fn channel_moments<T: Real>(sh: NormShape, x: Rows<'_, T>, mean: &mut [T], v
     sh.per_channel("mean", mean)?;
     sh.per_channel("var", var)?;
     let count = T::of((sh.n * sh.s) as f64);
+    let zeros = vec![T::zero(); sh.c];
     let (om, ov) = (Out::new(mean), Out::new(var));
     over_channels(
         &sh,
         #[inline(always)]
         |c0, c1| {
-            let s1 = sh.s == 1;
             // SAFETY: channels c0..c1 belong to this task.
             let (m, v) = unsafe { (om.part(c0, c1 - c0), ov.part(c0, c1 - c0)) };
             m.fill(T::zero());
+            channel_sums(
+                &sh,
+                &x,
+                &x,
+                c0,
+                c1,
+                (&zeros, &zeros),
+                m,
+                #[inline(always)]
+                |a, _, _, _| a,
+            );
+            for a in m.iter_mut() {
+                *a /= count;
+            }
+            let mut mean_full = zeros.clone();
+            mean_full[c0..c1].copy_from_slice(m);
             v.fill(T::zero());
-            if s1 {
-                channel_sums::<T, true>(&sh, &x, c0, c1, m, |_, _, a| a);
-            } else {
-                channel_sums::<T, false>(&sh, &x, c0, c1, m, |_, _, a| a);
+            channel_sums(
+                &sh,
+                &x,
+                &x,
+                c0,
+                c1,
+                (&mean_full, &zeros),
+                v,
+                #[inline(always)]
+                |a, _, mu, _| (a - mu) * (a - mu),
+            );
+            for a in v.iter_mut() {
+                *a /= count;
             }
-            m.iter_mut().for_each(|a| *a /= count);
-            let dev = |_: usize, c: usize, a: T| {
-                let d = a - m[c - c0];
-                d * d
-            };
-            if s1 {
-                channel_sums::<T, true>(&sh, &x, c0, c1, v, dev);
-            } else {
-                channel_sums::<T, false>(&sh, &x, c0, c1, v, dev);
-            }
-            v.iter_mut().for_each(|a| *a /= count);
         },
     );
     Ok(())
-}
-
-/// Applies `out[n, c, s] = f(c, x[n, c, s], g[n, c, s])` over rows in parallel (out is C-ordered).
-#[inline(always)]
-fn channel_map<T: Real>(
-    sh: &NormShape,
-    x: &Rows<'_, T>,
-    g: Option<&Rows<'_, T>>,
-    out: &mut [T],
-    f: impl Fn(usize, T, T) -> T + Sync + Send,
-) {
-    let row_len = sh.c * sh.s;
-    if row_len == 0 {
-        return;
-    }
-    let rows_per = (TASK_ELEMENTS / row_len).max(1);
-    let s = sh.s;
-    threads::for_each_chunk_mut(out, rows_per * row_len, |t, part| {
-        crate::wide!({ channel_map_rows(&f, x, g, s, row_len, t * rows_per, part) })
-    });
-}
-
-#[inline(always)]
-fn channel_map_rows<T: Real>(
-    f: &impl Fn(usize, T, T) -> T,
-    x: &Rows<'_, T>,
-    g: Option<&Rows<'_, T>>,
-    s: usize,
-    row_len: usize,
-    first_row: usize,
-    part: &mut [T],
-) {
-    {
-        for (r, o) in part.chunks_mut(row_len).enumerate() {
-            let n = first_row + r;
-            let xr = x.row(n);
-            let gr = g.map(|g| g.row(n));
-            if s == 1 {
-                for (c, (o, &v)) in o.iter_mut().zip(xr).enumerate() {
-                    *o = f(c, v, gr.map_or(T::zero(), |g| g[c]));
-                }
-            } else {
-                for (i, (o, &v)) in o.iter_mut().zip(xr).enumerate() {
-                    *o = f(i / s, v, gr.map_or(T::zero(), |g| g[i]));
-                }
-            }
-        }
-    }
 }
 
 /// Normalizes with the given per-channel statistics (the batch's in training, the running ones in
@@ -231,14 +295,23 @@ pub fn channel_normalize<T: Real>(
         sh.per_channel(arg, v)?;
     }
     sh.whole("out", out)?;
-    let std: Vec<T> = var.iter().map(|&v| std_of(v, eps)).collect();
-    channel_map(
+    let std = std_of(var, eps);
+    let (row_len, s, oo) = (sh.c * sh.s, sh.s, Out::new(out));
+    over_rows(
         &sh,
-        &x,
-        None,
-        out,
         #[inline(always)]
-        |c, v, _| gamma[c] * ((v - mean[c]) / std[c]) + beta[c],
+        |n| {
+            // SAFETY: row n belongs to this task.
+            let (xr, o) = (x.row(n), unsafe { oo.part(n * row_len, row_len) });
+            if s == 1 {
+                normalize_run(xr, o, mean, &std[..], gamma, beta);
+            } else {
+                for c in 0..sh.c {
+                    let r = c * s..(c + 1) * s;
+                    normalize_run(&xr[r.clone()], &mut o[r], mean[c], std[c], gamma[c], beta[c]);
+                }
+            }
+        },
     );
     Ok(())
 }
@@ -259,13 +332,17 @@ pub fn channel_norm_backward<T: Real>(
 ) -> KResult<()> {
     sh.check(&x, "x")?;
     sh.check(&dout, "dout")?;
-    for (arg, v) in [("mean", mean), ("var", var), ("gamma", gamma)] {
+    for (arg, v) in [
+        ("mean", mean),
+        ("var", var),
+        ("gamma", gamma),
+        ("dgamma", dgamma),
+        ("dbeta", dbeta),
+    ] {
         sh.per_channel(arg, v)?;
     }
-    sh.per_channel("dgamma", dgamma)?;
-    sh.per_channel("dbeta", dbeta)?;
     sh.whole("dx", dx)?;
-    let std: Vec<T> = var.iter().map(|&v| std_of(v, eps)).collect();
+    let inv_std: Vec<T> = std_of(var, eps).iter().map(|&v| T::one() / v).collect();
     let (og, ob) = (Out::new(dgamma), Out::new(dbeta));
     over_channels(
         &sh,
@@ -275,41 +352,52 @@ pub fn channel_norm_backward<T: Real>(
             let (dg, db) = unsafe { (og.part(c0, c1 - c0), ob.part(c0, c1 - c0)) };
             dg.fill(T::zero());
             db.fill(T::zero());
-            let s = sh.s;
-            for n in 0..sh.n {
-                let (xr, gr) = (&x.row(n)[c0 * s..c1 * s], &dout.row(n)[c0 * s..c1 * s]);
-                if s == 1 {
-                    for k in 0..c1 - c0 {
-                        let c = c0 + k;
-                        db[k] += gr[k];
-                        dg[k] += gr[k] * ((xr[k] - mean[c]) / std[c]);
-                    }
-                } else {
-                    for k in 0..c1 - c0 {
-                        let c = c0 + k;
-                        for i in k * s..(k + 1) * s {
-                            db[k] += gr[i];
-                            dg[k] += gr[i] * ((xr[i] - mean[c]) / std[c]);
-                        }
-                    }
-                }
-            }
+            channel_sums(
+                &sh,
+                &dout,
+                &dout,
+                c0,
+                c1,
+                (mean, &inv_std),
+                db,
+                #[inline(always)]
+                |g, _, _, _| g,
+            );
+            channel_sums(
+                &sh,
+                &x,
+                &dout,
+                c0,
+                c1,
+                (mean, &inv_std),
+                dg,
+                #[inline(always)]
+                |v, g, mu, inv| g * ((v - mu) * inv),
+            );
         },
     );
+    // with g = gamma * dout: mean(g) = gamma * dbeta / M, mean(g x_hat) = gamma * dgamma / M
     let m = T::of((sh.n * sh.s) as f64);
-    // dx = gamma / std * (dout - dbeta / M - x_hat * dgamma / M)
-    let mean_g: Vec<T> = dbeta.iter().map(|&b| b / m).collect();
-    let mean_gx: Vec<T> = dgamma.iter().map(|&g| g / m).collect();
-    let scale: Vec<T> = gamma.iter().zip(&std).map(|(&g, &s)| g / s).collect();
-    channel_map(
+    let mean_g: Vec<T> = dbeta.iter().zip(gamma).map(|(&b, &g)| g * b / m).collect();
+    let mean_gx: Vec<T> = dgamma.iter().zip(gamma).map(|(&d, &g)| g * d / m).collect();
+    let (row_len, s, od) = (sh.c * sh.s, sh.s, Out::new(dx));
+    over_rows(
         &sh,
-        &x,
-        Some(&dout),
-        dx,
         #[inline(always)]
-        |c, v, g| {
-            let xh = (v - mean[c]) / std[c];
-            scale[c] * (g - mean_g[c] - xh * mean_gx[c])
+        |n| {
+            // SAFETY: row n belongs to this task.
+            let (xr, gr, d) = (x.row(n), dout.row(n), unsafe { od.part(n * row_len, row_len) });
+            if s == 1 {
+                dx_run(xr, gr, d, mean, &inv_std[..], gamma, &mean_g[..], &mean_gx[..]);
+            } else {
+                for c in 0..sh.c {
+                    let r = c * s..(c + 1) * s;
+                    let (xs, gs) = (&xr[r.clone()], &gr[r.clone()]);
+                    dx_run(
+                        xs, gs, &mut d[r], mean[c], inv_std[c], gamma[c], mean_g[c], mean_gx[c],
+                    );
+                }
+            }
         },
     );
     Ok(())
@@ -319,8 +407,8 @@ pub fn channel_norm_backward<T: Real>(
 // Group norm: statistics per (n, g) over the C/G * S contiguous elements of the group.
 // ------------------------------------------------------------------------------------------------
 
-/// Checks of the group-norm arguments; returns the group size L = C/G * S.
-fn group_len(sh: &NormShape, groups: usize) -> KResult<usize> {
+/// Checks of the group-norm arguments; returns the channels per group.
+fn group_size(sh: &NormShape, groups: usize) -> KResult<usize> {
     if groups == 0 || !sh.c.is_multiple_of(groups) {
         return Err(KernelError::value(
             "G",
@@ -330,7 +418,25 @@ fn group_len(sh: &NormShape, groups: usize) -> KResult<usize> {
             ),
         ));
     }
-    Ok(sh.c / groups * sh.s)
+    Ok(sh.c / groups)
+}
+
+/// Runs `run(range, channel_range)` over a group's elements: one run of the whole group when
+/// S = 1 (coefficients per element), else one run per channel (scalar coefficients).
+#[inline(always)]
+fn group_runs(
+    s: usize,
+    cg: usize,
+    base_c: usize,
+    mut run: impl FnMut(std::ops::Range<usize>, Option<usize>),
+) {
+    if s == 1 {
+        run(0..cg, None);
+    } else {
+        for k in 0..cg {
+            run(k * s..(k + 1) * s, Some(base_c + k));
+        }
+    }
 }
 
 /// Per-(n, g) mean and biased variance (`mean`, `var` of length N * G) and the normalized output.
@@ -346,27 +452,21 @@ pub fn group_norm_forward<T: Real>(
     mean: &mut [T],
     var: &mut [T],
 ) -> KResult<()> {
-    let len = group_len(&sh, groups)?;
+    let cg = group_size(&sh, groups)?;
     sh.check(&x, "x")?;
     sh.per_channel("gamma", gamma)?;
     sh.per_channel("beta", beta)?;
     sh.whole("out", out)?;
-    for (arg, v) in [("mean", &*mean), ("var", &*var)] {
-        if v.len() != sh.n * groups {
-            return Err(KernelError::shape(
-                arg,
-                format!("({},)", sh.n * groups),
-                format!("({},)", v.len()),
-            ));
-        }
-    }
+    NormShape::sized("mean", mean, sh.n * groups)?;
+    NormShape::sized("var", var, sh.n * groups)?;
+    let (s, len) = (sh.s, cg * sh.s);
     if len == 0 {
         mean.fill(T::nan());
         var.fill(T::nan());
         return Ok(());
     }
     let (om, ov, oo) = (Out::new(mean), Out::new(var), Out::new(out));
-    let (s, count) = (sh.s, T::of(len as f64));
+    let count = T::of(len as f64);
     over_rows(
         &sh,
         #[inline(always)]
@@ -374,46 +474,30 @@ pub fn group_norm_forward<T: Real>(
             let xr = x.row(n);
             for g in 0..groups {
                 let seg = &xr[g * len..(g + 1) * len];
-                let mu = sum_of(len, |i| seg[i]) / count;
-                let v = sum_of(len, |i| (seg[i] - mu) * (seg[i] - mu)) / count;
-                let std = std_of(v, eps);
+                let mu = sum_run(seg, seg, T::zero(), |v, _, _| v) / count;
+                let v = sum_run(seg, seg, mu, |a, _, m| (a - m) * (a - m)) / count;
+                let sd = (v + eps).sqrt();
                 // SAFETY: row n (and its statistics) belong to this task.
-                unsafe {
+                let o = unsafe {
                     om.part(n * groups + g, 1)[0] = mu;
                     ov.part(n * groups + g, 1)[0] = v;
-                    let o = oo.part(n * sh.c * s + g * len, len);
-                    let c0 = g * (sh.c / groups);
-                    for_channels(s, o, seg, c0, |c, o, v| {
-                        *o = gamma[c] * ((v - mu) / std) + beta[c]
-                    });
-                }
+                    oo.part(n * sh.c * s + g * len, len)
+                };
+                let (gs, bs) = (&gamma[g * cg..(g + 1) * cg], &beta[g * cg..(g + 1) * cg]);
+                group_runs(
+                    s,
+                    cg,
+                    g * cg,
+                    #[inline(always)]
+                    |r, c| match c {
+                        None => normalize_run(&seg[r.clone()], &mut o[r], mu, sd, gs, bs),
+                        Some(c) => normalize_run(&seg[r.clone()], &mut o[r], mu, sd, gamma[c], beta[c]),
+                    },
+                );
             }
         },
     );
     Ok(())
-}
-
-/// Runs `f(n)` for every sample in parallel, in fixed chunks of rows.
-#[inline(always)]
-fn over_rows(sh: &NormShape, f: impl Fn(usize) + Sync + Send) {
-    let rows_per = (TASK_ELEMENTS / (sh.c * sh.s).max(1)).max(1);
-    threads::for_each_index(sh.n.div_ceil(rows_per), |t| {
-        crate::wide!({ (t * rows_per..((t + 1) * rows_per).min(sh.n)).for_each(&f) })
-    });
-}
-
-/// `f(channel, out_elem, x_elem)` along one group's elements (channel = c0 + i / s).
-#[inline(always)]
-fn for_channels<T: Real>(s: usize, out: &mut [T], seg: &[T], c0: usize, f: impl Fn(usize, &mut T, T)) {
-    if s == 1 {
-        for (i, (o, &v)) in out.iter_mut().zip(seg).enumerate() {
-            f(c0 + i, o, v);
-        }
-    } else {
-        for (i, (o, &v)) in out.iter_mut().zip(seg).enumerate() {
-            f(c0 + i / s, o, v);
-        }
-    }
 }
 
 /// Backward of [`group_norm_forward`] (`mean`, `var` from it).
@@ -431,26 +515,19 @@ pub fn group_norm_backward<T: Real>(
     dgamma: &mut [T],
     dbeta: &mut [T],
 ) -> KResult<()> {
-    let len = group_len(&sh, groups)?;
+    let cg = group_size(&sh, groups)?;
     sh.check(&x, "x")?;
     sh.check(&dout, "dout")?;
-    sh.per_channel("gamma", gamma)?;
-    sh.per_channel("dgamma", dgamma)?;
-    sh.per_channel("dbeta", dbeta)?;
-    sh.whole("dx", dx)?;
-    for (arg, v) in [("mean", mean), ("var", var)] {
-        if v.len() != sh.n * groups {
-            return Err(KernelError::shape(
-                arg,
-                format!("({},)", sh.n * groups),
-                format!("({},)", v.len()),
-            ));
-        }
+    for (arg, v) in [("gamma", gamma), ("dgamma", &*dgamma), ("dbeta", &*dbeta)] {
+        sh.per_channel(arg, v)?;
     }
-    let s = sh.s;
-    let cg = sh.c / groups.max(1);
-    let std: Vec<T> = var.iter().map(|&v| std_of(v, eps)).collect();
-    // dgamma, dbeta: sums over samples per channel, rows added in order (channel tasks).
+    sh.whole("dx", dx)?;
+    NormShape::sized("mean", mean, sh.n * groups)?;
+    NormShape::sized("var", var, sh.n * groups)?;
+    let (s, len) = (sh.s, cg * sh.s);
+    let inv_std: Vec<T> = std_of(var, eps).iter().map(|&v| T::one() / v).collect();
+    // dgamma, dbeta: per channel, samples added in order. Each sample has its own statistics, so
+    // the statistic of (n, channel) is looked up per row.
     let (og, ob) = (Out::new(dgamma), Out::new(dbeta));
     over_channels(
         &sh,
@@ -462,25 +539,23 @@ pub fn group_norm_backward<T: Real>(
             db.fill(T::zero());
             for n in 0..sh.n {
                 let (xr, gr) = (x.row(n), dout.row(n));
-                // the groups that channels c0..c1 overlap, each with its own statistics
                 let mut c = c0;
                 while c < c1 {
                     let g = c / cg;
                     let end = ((g + 1) * cg).min(c1);
-                    let (mu, sd) = (mean[n * groups + g], std[n * groups + g]);
-                    let (dgk, dbk) = (&mut dg[c - c0..end - c0], &mut db[c - c0..end - c0]);
+                    let (mu, inv) = (mean[n * groups + g], inv_std[n * groups + g]);
                     let (xs, gs) = (&xr[c * s..end * s], &gr[c * s..end * s]);
+                    let (dgk, dbk) = (&mut dg[c - c0..end - c0], &mut db[c - c0..end - c0]);
                     if s == 1 {
-                        for (k, (&xv, &gv)) in xs.iter().zip(gs).enumerate() {
-                            dbk[k] += gv;
-                            dgk[k] += gv * ((xv - mu) / sd);
+                        for (((a, b), &v), &w) in dgk.iter_mut().zip(dbk.iter_mut()).zip(xs).zip(gs) {
+                            *b += w;
+                            *a += w * ((v - mu) * inv);
                         }
                     } else {
-                        for (k, (xc, gc)) in xs.chunks_exact(s).zip(gs.chunks_exact(s)).enumerate() {
-                            for (&xv, &gv) in xc.iter().zip(gc) {
-                                dbk[k] += gv;
-                                dgk[k] += gv * ((xv - mu) / sd);
-                            }
+                        for (k, (a, b)) in dgk.iter_mut().zip(dbk.iter_mut()).enumerate() {
+                            let (xk, gk) = (&xs[k * s..(k + 1) * s], &gs[k * s..(k + 1) * s]);
+                            *b += sum_run(gk, gk, T::zero(), |w, _, _| w);
+                            *a += sum_run(xk, gk, T::zero(), |v, w, _| w * ((v - mu) * inv));
                         }
                     }
                     c = end;
@@ -500,41 +575,45 @@ pub fn group_norm_backward<T: Real>(
         |n| {
             let (xr, gr) = (x.row(n), dout.row(n));
             for g in 0..groups {
-                let st = (mean[n * groups + g], std[n * groups + g]);
-                let span = g * len..(g + 1) * len;
-                let gam = &gamma[g * cg..(g + 1) * cg];
+                let (mu, inv) = (mean[n * groups + g], inv_std[n * groups + g]);
+                let (xs, gs) = (&xr[g * len..(g + 1) * len], &gr[g * len..(g + 1) * len]);
+                let gamma_g = &gamma[g * cg..(g + 1) * cg];
+                let (mut sum_g, mut sum_gx) = (T::zero(), T::zero());
+                group_runs(
+                    s,
+                    cg,
+                    g * cg,
+                    #[inline(always)]
+                    |r, c| {
+                        let (xs, gs) = (&xs[r.clone()], &gs[r]);
+                        let (a, b) = match c {
+                            None => gamma_sums(xs, gs, gamma_g, mu, inv),
+                            Some(c) => gamma_sums(xs, gs, gamma[c], mu, inv),
+                        };
+                        sum_g += a;
+                        sum_gx += b;
+                    },
+                );
+                let (mean_g, mean_gx) = (sum_g / count, sum_gx / count);
                 // SAFETY: row n belongs to this task.
                 let d = unsafe { odx.part(n * sh.c * s + g * len, len) };
-                if s == 1 {
-                    group_dx::<T, true>(1, &xr[span.clone()], &gr[span], gam, st, count, d);
-                } else {
-                    group_dx::<T, false>(s, &xr[span.clone()], &gr[span], gam, st, count, d);
-                }
+                group_runs(
+                    s,
+                    cg,
+                    g * cg,
+                    #[inline(always)]
+                    |r, c| {
+                        let (xs, gs, d) = (&xs[r.clone()], &gs[r.clone()], &mut d[r]);
+                        match c {
+                            None => dx_run(xs, gs, d, mu, inv, gamma_g, mean_g, mean_gx),
+                            Some(c) => dx_run(xs, gs, d, mu, inv, gamma[c], mean_g, mean_gx),
+                        }
+                    },
+                );
             }
         },
     );
     Ok(())
-}
-
-/// dx of one group: with g = gamma * dout,  dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std.
-#[inline(always)]
-fn group_dx<T: Real, const S1: bool>(
-    s: usize,
-    xs: &[T],
-    gs: &[T],
-    gamma: &[T],
-    (mu, sd): (T, T),
-    count: T,
-    dx: &mut [T],
-) {
-    let s = if S1 { 1 } else { s };
-    let gam = |i: usize| gamma[if S1 { i } else { i / s }];
-    let xh = |i: usize| (xs[i] - mu) / sd;
-    let mean_g = sum_of(xs.len(), |i| gam(i) * gs[i]) / count;
-    let mean_gx = sum_of(xs.len(), |i| gam(i) * gs[i] * xh(i)) / count;
-    for (i, o) in dx.iter_mut().enumerate() {
-        *o = (gam(i) * gs[i] - mean_g - xh(i) * mean_gx) / sd;
-    }
 }
 
 #[cfg(test)]

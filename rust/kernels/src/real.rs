@@ -23,6 +23,8 @@ pub trait Real:
     fn wide(self) -> f64;
     /// e^self, vectorizable (see `math::exp`; f32 computes in f64 and rounds once).
     fn exp_v(self) -> Self;
+    /// ln(self), vectorizable (see `math::ln`).
+    fn ln_v(self) -> Self;
     /// NumPy's `maximum`: NaN wins, unlike `f64::max`.
     #[inline(always)]
     fn nan_max(self, other: Self) -> Self {
@@ -47,6 +49,10 @@ impl Real for f32 {
         crate::math::exp(self as f64) as f32
     }
     #[inline(always)]
+    fn ln_v(self) -> Self {
+        crate::math::ln(self as f64) as f32
+    }
+    #[inline(always)]
     fn wide(self) -> f64 {
         self as f64
     }
@@ -61,6 +67,10 @@ impl Real for f64 {
     #[inline(always)]
     fn exp_v(self) -> Self {
         crate::math::exp(self)
+    }
+    #[inline(always)]
+    fn ln_v(self) -> Self {
+        crate::math::ln(self)
     }
     #[inline(always)]
     fn wide(self) -> f64 {

@@ -44,11 +44,12 @@ pub fn score_loss<T: Real, L: ScoreLoss>(x: Rows<'_, T>, y: &[i64], dx: &mut [T]
         // SAFETY: rows r0..r1 and partial[t] belong to this task.
         let (d, p) = unsafe { (od.part(r0 * c, (r1 - r0) * c), op.part(t, 1)) };
         p[0] = crate::wide!({
-            let mut sum = 0.0;
             for (r, row) in d.chunks_mut(c.max(1)).enumerate().take(r1 - r0) {
                 row.copy_from_slice(x.row(r0 + r));
-                sum += L::row(row, y[r0 + r] as usize); // checked above
-                row.iter_mut().for_each(|v| *v /= count);
+            }
+            let sum = L::block(d, c, &y[r0..r1]); // labels checked above
+            for v in d.iter_mut() {
+                *v /= count;
             }
             sum
         });

@@ -8,6 +8,7 @@
 mod convert;
 mod linear;
 mod neighbors;
+mod optim;
 
 use convert::run;
 use pyo3::prelude::*;
@@ -42,5 +43,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     neighbors::register(m)?;
     linear::register(m)?;
+    optim::register(m)?;
     Ok(())
 }

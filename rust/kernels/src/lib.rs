@@ -16,6 +16,7 @@ mod linear_dot;
 pub mod linear_loss;
 mod linear_padded;
 pub mod matmul;
+pub mod optim;
 pub mod real;
 pub mod simd;
 pub mod threads;

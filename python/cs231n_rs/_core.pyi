@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension ``cs231n_rs._core`` (private: use the public modules)."""
 
-from typing import List, Literal, Optional, Sequence, Tuple
+from typing import Any, List, Literal, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ __all__ = [
     "linear_predict",
     "optim_step",
     "optim_step_many",
+    "solver_update",
     "set_num_threads",
 ]
 __version__: str
@@ -44,3 +45,6 @@ def optim_step(
 def optim_step_many(
     rule: _Rule, items: List[Tuple[_Float, _Float, List[_Float], List[float]]]
 ) -> None: ...
+def solver_update(
+    rule: _Rule, params: Any, grads: Mapping[str, _Float], configs: Mapping[str, Any]
+) -> bool: ...

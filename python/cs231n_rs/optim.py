@@ -331,3 +331,121 @@ def _adam_scalars(config):
         1 - beta2**t,
         config["epsilon"],
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# The Solver's fast path: every parameter of a model updated in place, in one Rust call.
+
+#: rule name -> (hyper-parameter defaults in cs231n's setdefault order, state keys)
+_SPECS = {
+    "sgd": ((("learning_rate", 1e-2),), ()),
+    "sgd_momentum": ((("learning_rate", 1e-2), ("momentum", 0.9)), ("velocity",)),
+    "rmsprop": ((("learning_rate", 1e-2), ("decay_rate", 0.99), ("epsilon", 1e-8)), ("cache",)),
+    "adam": ((("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999), ("epsilon", 1e-8)), ("m", "v")),
+}
+
+
+def _fast_scalars(rule, config):
+    if rule == "sgd":
+        return (config["learning_rate"],)
+    if rule == "sgd_momentum":
+        return (config["learning_rate"], config["momentum"])
+    if rule == "rmsprop":
+        decay_rate = config["decay_rate"]
+        return (config["learning_rate"], decay_rate, 1 - decay_rate, config["epsilon"])
+    t, beta1, beta2 = config["t"] + 1, config["beta1"], config["beta2"]
+    return (config["learning_rate"], beta1, 1 - beta1, 1 - beta1**t, beta2, 1 - beta2, 1 - beta2**t, config["epsilon"])
+
+
+def _prepare_in_place(rule, w, dw, config, params_ids, used):
+    """The batch item updating ``w`` in place as ``rule(w, dw, config)`` would (mutating ``config``
+    as the rule does), or None when only the rule itself gives its exact result (``config`` is then
+    left as the rule will find it: defaults set, state created, ``t`` not yet incremented)."""
+    if type(w) is not np.ndarray or type(dw) is not np.ndarray or type(config) is not dict:
+        return None
+    if w.base is not None or not w.flags.c_contiguous or not w.flags.writeable or id(w) in params_ids[1]:
+        return None
+    defaults, keys = _SPECS[rule]
+    for k, d in defaults:
+        config.setdefault(k, d)
+    shape = w.shape
+    states = []
+    for k in keys:
+        s = config.get(k, _MISSING)
+        if s is _MISSING:
+            s = np.zeros_like(w)
+            if rule != "sgd_momentum":  # velocity is stored only after the update
+                config[k] = s
+        if type(s) is not np.ndarray or s.shape != shape:
+            return None
+        states.append(s)
+    if rule == "adam":
+        config.setdefault("t", 0)
+    if dw.shape != shape:
+        return None
+    try:
+        scalars = _fast_scalars(rule, config)
+        dtype = _plan(rule, w, dw, states, scalars)
+        kscalars = [float(x) for x in scalars]
+    except Exception:  # the rule will raise it
+        return None
+    if dtype != w.dtype:  # next_w would have another dtype: not in place
+        return None
+    dwk = _as_kernel(dw, dtype)
+    if dwk is dw and (dw is w or dw.base is w):
+        dwk = dw.copy()
+    for i, s in enumerate(states):
+        if not (
+            s.dtype == dtype
+            and s.flags.c_contiguous
+            and s.flags.writeable
+            and s.base is None
+            and s is not dwk
+            and dwk.base is not s
+            and id(s) not in used
+        ):
+            s = states[i] = np.array(s, dtype=dtype, order="C")
+        used.add(id(s))
+        config[keys[i]] = s
+    if rule == "adam":
+        config["t"] += 1
+    return (w, dwk, states, kscalars)
+
+
+def _update_all(fn, rule, params, grads, configs):
+    """``for p, w in params.items(): params[p], configs[p] = fn(w, grads[p], configs[p])`` with
+    ``fn`` cs231n_rs's own ``rule``: parameters that can be are updated in place, all in one Rust
+    call, with the values, dtypes and config changes the loop would give."""
+    ids = {id(w) for w in params.values()}
+    bases = {id(w.base) for w in params.values() if getattr(w, "base", None) is not None}
+    # Anything the loop reads that is (a view of) a parameter: in place would change what it reads.
+    for p in params:
+        dw = grads[p]
+        config = configs[p]
+        others = [dw] + (list(config.values()) if type(config) is dict else [])
+        for a in others:
+            if isinstance(a, np.ndarray) and (id(a) in ids or id(a.base) in ids):
+                ids = None
+                break
+        if ids is None:
+            break
+    pending = []
+    used = set()
+    try:
+        for p, w in params.items():
+            dw = grads[p]
+            config = configs[p]
+            item = None if ids is None else _prepare_in_place(rule, w, dw, config, (ids, bases), used)
+            if item is None:
+                if pending:
+                    _core.optim_step_many(rule, pending)
+                    pending = []
+                    used = set()
+                next_w, next_config = fn(w, dw, config)
+                params[p] = next_w
+                configs[p] = next_config
+            else:
+                pending.append(item)
+    finally:
+        if pending:
+            _core.optim_step_many(rule, pending)

@@ -4,6 +4,7 @@ Written from the assignments' semantics, the way a strong student writes them. T
 the test-suite and the baseline of ``cs231n-rs bench``; they are not used by the fast package.
 """
 
+from . import optim
 from .k_nearest_neighbor import KNearestNeighbor, compute_distances, predict_labels
 from .linear import (
     LinearClassifier,
@@ -14,6 +15,7 @@ from .linear import (
     svm_loss_naive,
     svm_loss_vectorized,
 )
+from .solver import Solver
 
 __all__ = [
     "KNearestNeighbor",
@@ -26,4 +28,6 @@ __all__ = [
     "svm_loss_vectorized",
     "softmax_loss_naive",
     "softmax_loss_vectorized",
+    "optim",
+    "Solver",
 ]

@@ -257,5 +257,269 @@ fn optim_step_many<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(optim_step, m)?)?;
     m.add_function(wrap_pyfunction!(optim_step_many, m)?)?;
+    m.add_function(wrap_pyfunction!(solver_update, m)?)?;
     Ok(())
+}
+
+// ------------------------------------------------------------------------------------------------
+// The Solver's whole update step in one call (its fast path): the per-parameter bookkeeping that
+// costs microseconds in Python (defaults, state arrays, t, the scalars) done here, for the common
+// case only; anything else returns False having changed nothing, and Python does the general path.
+
+/// A rule's hyper-parameter defaults, in cs231n's `setdefault` order.
+type Defaults = &'static [(&'static str, f64)];
+
+/// Defaults of each rule's hyper-parameters and its state keys.
+fn spec(rule: &str) -> Option<(Defaults, &'static [&'static str])> {
+    Some(match rule {
+        "sgd" => (&[("learning_rate", 1e-2)], &[]),
+        "sgd_momentum" => (&[("learning_rate", 1e-2), ("momentum", 0.9)], &["velocity"]),
+        "rmsprop" => (
+            &[("learning_rate", 1e-2), ("decay_rate", 0.99), ("epsilon", 1e-8)],
+            &["cache"],
+        ),
+        "adam" => (
+            &[
+                ("learning_rate", 1e-3),
+                ("beta1", 0.9),
+                ("beta2", 0.999),
+                ("epsilon", 1e-8),
+            ],
+            &["m", "v"],
+        ),
+        _ => return None,
+    })
+}
+
+/// An exact `numpy.ndarray` (no subclass) of float64 (`Some(true)`) or float32 (`Some(false)`).
+fn exact_float_array(a: &Bound<'_, PyAny>) -> Option<bool> {
+    // SAFETY: a valid object pointer, the GIL held.
+    if unsafe { numpy::npyffi::PyArray_CheckExact(a.py(), a.as_ptr()) } == 0 {
+        return None;
+    }
+    if a.cast::<PyArrayDyn<f64>>().is_ok() {
+        Some(true)
+    } else if a.cast::<PyArrayDyn<f32>>().is_ok() {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// (base pointer or 0, writeable) of an array.
+fn base_and_writeable(a: &Bound<'_, numpy::PyUntypedArray>) -> (usize, bool) {
+    // SAFETY: `a` is a live ndarray; reading its struct fields under the GIL.
+    unsafe {
+        let p = a.as_array_ptr();
+        (
+            (*p).base as usize,
+            (*p).flags & numpy::npyffi::NPY_ARRAY_WRITEABLE != 0,
+        )
+    }
+}
+
+struct Planned<'py> {
+    w: Bound<'py, PyAny>,
+    dw: Bound<'py, PyAny>,
+    config: Bound<'py, pyo3::types::PyDict>,
+    /// Each state array, or None when the config has none yet (a zero array is made).
+    states: Vec<Option<Bound<'py, PyAny>>>,
+    /// Hyper-parameters missing from the config (set to their defaults).
+    missing: Vec<(&'static str, f64)>,
+    scalars: Vec<f64>,
+    t: Option<(i64, bool)>, // adam: t after the increment, and whether the key was missing
+    f64: bool,
+}
+
+/// Phase 1: everything checked, nothing changed. None when any parameter needs the general path.
+fn plan_step<'py>(
+    rule: &str,
+    params: &Bound<'py, pyo3::types::PyDict>,
+    grads: &Bound<'py, PyAny>,
+    configs: &Bound<'py, PyAny>,
+) -> PyResult<Option<Vec<Planned<'py>>>> {
+    use pyo3::types::{PyDict, PyFloat, PyInt};
+    use std::collections::HashSet;
+    let Some((defaults, keys)) = spec(rule) else {
+        return Ok(None);
+    };
+    let mut planned = Vec::with_capacity(params.len());
+    let mut owned: HashSet<usize> = HashSet::new(); // every array that is written (params, states)
+    let mut read: Vec<(usize, usize)> = Vec::new(); // (dw, dw's base)
+    for (key, w) in params.iter() {
+        let Ok(dw) = grads.get_item(&key) else {
+            return Ok(None);
+        };
+        let Ok(config) = configs.get_item(&key) else {
+            return Ok(None);
+        };
+        let Ok(config) = config.cast_into::<PyDict>() else {
+            return Ok(None);
+        };
+        if !config.is_exact_instance_of::<PyDict>() {
+            return Ok(None);
+        }
+        let Some(is_f64) = exact_float_array(&w) else {
+            return Ok(None);
+        };
+        if exact_float_array(&dw) != Some(is_f64) {
+            return Ok(None);
+        }
+        let wu = w.cast::<numpy::PyUntypedArray>()?;
+        let dwu = dw.cast::<numpy::PyUntypedArray>()?;
+        let shape = wu.shape();
+        let (w_base, w_writeable) = base_and_writeable(wu);
+        if w_base != 0 || !w_writeable || !wu.is_c_contiguous() {
+            return Ok(None);
+        }
+        if dwu.shape() != shape || !dwu.is_c_contiguous() {
+            return Ok(None);
+        }
+        if !owned.insert(w.as_ptr() as usize) {
+            return Ok(None);
+        }
+        read.push((dw.as_ptr() as usize, base_and_writeable(dwu).0));
+        let mut missing = Vec::new();
+        let mut values = Vec::with_capacity(defaults.len());
+        for &(name, default) in defaults {
+            match config.get_item(name)? {
+                None => {
+                    missing.push((name, default));
+                    values.push(default);
+                }
+                Some(v) if v.is_exact_instance_of::<PyFloat>() => values.push(v.extract::<f64>()?),
+                Some(_) => return Ok(None), // ints, NumPy scalars...: NumPy's promotion decides in Python
+            }
+        }
+        let mut states = Vec::with_capacity(keys.len());
+        for &name in keys {
+            match config.get_item(name)? {
+                None => states.push(None),
+                Some(s) => {
+                    if exact_float_array(&s) != Some(is_f64) {
+                        return Ok(None);
+                    }
+                    let su = s.cast::<numpy::PyUntypedArray>()?;
+                    let (base, writeable) = base_and_writeable(su);
+                    if base != 0 || !writeable || !su.is_c_contiguous() || su.shape() != shape {
+                        return Ok(None);
+                    }
+                    if !owned.insert(s.as_ptr() as usize) {
+                        return Ok(None); // shared with another parameter or state
+                    }
+                    states.push(Some(s));
+                }
+            }
+        }
+        let mut t = None;
+        let scalars = match rule {
+            "sgd" | "sgd_momentum" => values,
+            "rmsprop" => vec![values[0], values[1], 1.0 - values[1], values[2]],
+            _ => {
+                let (t0, was_missing) = match config.get_item("t")? {
+                    None => (0i64, true),
+                    Some(v) if v.is_exact_instance_of::<PyInt>() => match v.extract::<i64>() {
+                        Ok(t) if (0..1 << 52).contains(&t) => (t, false),
+                        _ => return Ok(None),
+                    },
+                    Some(_) => return Ok(None),
+                };
+                let tn = t0 + 1;
+                t = Some((tn, was_missing));
+                // Python's float ** int is C's pow on doubles; it raises where the result overflows.
+                let (b1t, b2t) = (values[1].powf(tn as f64), values[2].powf(tn as f64));
+                if !b1t.is_finite() || !b2t.is_finite() {
+                    return Ok(None);
+                }
+                let (b1, b2) = (values[1], values[2]);
+                vec![
+                    values[0],
+                    b1,
+                    1.0 - b1,
+                    1.0 - b1t,
+                    b2,
+                    1.0 - b2,
+                    1.0 - b2t,
+                    values[3],
+                ]
+            }
+        };
+        planned.push(Planned {
+            w,
+            dw,
+            config,
+            states,
+            missing,
+            scalars,
+            t,
+            f64: is_f64,
+        });
+    }
+    // A gradient that is (a view of) an array written by this step would be read after it changed.
+    if read.iter().any(|(d, b)| owned.contains(d) || owned.contains(b)) {
+        return Ok(None);
+    }
+    Ok(Some(planned))
+}
+
+/// The Solver's update of every parameter in place with `rule` (cs231n_rs.optim's own rules), with
+/// the config changes the rule makes. Returns False, having changed nothing, when some parameter
+/// needs the general path (other dtypes or layouts, NumPy scalars, shared or foreign arrays).
+#[pyfunction]
+fn solver_update<'py>(
+    py: Python<'py>,
+    rule: &str,
+    params: &Bound<'py, PyAny>,
+    grads: &Bound<'py, PyAny>,
+    configs: &Bound<'py, PyAny>,
+) -> PyResult<bool> {
+    use pyo3::types::PyDict;
+    let Ok(params) = params.cast::<PyDict>() else {
+        return Ok(false);
+    };
+    let Some(planned) = plan_step(rule, params, grads, configs)? else {
+        return Ok(false);
+    };
+    let (_, keys) = spec(rule).expect("plan_step checked the rule");
+    // Phase 2: the config changes, in the order cs231n's rule makes them.
+    let mut items = Vec::with_capacity(planned.len());
+    for p in planned {
+        for (name, default) in &p.missing {
+            p.config.set_item(name, default)?;
+        }
+        let shape = p.w.cast::<numpy::PyUntypedArray>()?.shape().to_vec();
+        let mut states = Vec::with_capacity(keys.len());
+        for (s, &name) in p.states.into_iter().zip(keys) {
+            let s = match s {
+                Some(s) => s,
+                None => {
+                    let z = if p.f64 {
+                        PyArrayDyn::<f64>::zeros(py, shape.as_slice(), false).into_any()
+                    } else {
+                        PyArrayDyn::<f32>::zeros(py, shape.as_slice(), false).into_any()
+                    };
+                    p.config.set_item(name, &z)?;
+                    z
+                }
+            };
+            states.push(s);
+        }
+        if let Some((t, was_missing)) = p.t {
+            if was_missing {
+                p.config.set_item("t", 0)?;
+            }
+            p.config.set_item("t", t)?;
+        }
+        items.push((p.w, p.dw, states, p.scalars));
+    }
+    let mut borrowed = Vec::with_capacity(items.len());
+    for (w, dw, states, scalars) in &items {
+        borrowed.push(borrow_any(rule, w, dw, states, scalars, None)?);
+    }
+    let mut jobs = Vec::with_capacity(borrowed.len());
+    for b in borrowed.iter_mut() {
+        jobs.push(b.job()?);
+    }
+    run(py, || jobs.into_iter().try_for_each(AnyJob::run))?;
+    Ok(true)
 }

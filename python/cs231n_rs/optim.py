@@ -173,7 +173,12 @@ def _kernel_states(states, dtype, w, dw):
 
 def _update(rule, w, dw, states, scalars):
     """``(next_w, new_states)``: by the kernel when it gives NumPy's result, else by the formula."""
-    if type(w) is np.ndarray and type(dw) is np.ndarray and all(type(s) is np.ndarray for s in states):
+    if (
+        type(w) is np.ndarray
+        and type(dw) is np.ndarray
+        and all(type(s) is np.ndarray for s in states)
+        and w.ndim  # NumPy gives scalars, not 0-d arrays, for 0-d inputs
+    ):
         dtype = _plan(rule, w, dw, states, scalars)
         if dtype is not None:
             wk = _as_kernel(w, dtype)

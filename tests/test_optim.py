@@ -427,3 +427,41 @@ def test_core_entry_points_validate():
         _core.optim_step("adam", w, np.zeros((2, 3)), [m, m], [1e-3, 0.9, 0.1, 0.1, 0.999, 0.001, 0.001, 1e-8])
     with pytest.raises(ValueError, match="cannot be updated in place"):
         _core.optim_step_many("sgd", [(w, np.zeros((2, 3)), [], [0.1]), (w, np.zeros((2, 3)), [], [0.1])])
+
+
+# ---------------------------------------------------------------------------------------------
+# next_w of large updates comes from the recycling allocator
+
+
+def test_recycled_outputs_are_correct_and_independent():
+    n = (1 << 20) // 8 + 3  # above the recycling threshold
+    rng = np.random.default_rng(8)
+    w = rng.standard_normal(n)
+    grads = [rng.standard_normal(n) for _ in range(6)]
+    kept = []
+    c_ours, c_ref, w_ours, w_ref = {}, {}, w.copy(), w.copy()
+    for i, dw in enumerate(grads):
+        w_ours, c_ours = optim.adam(w_ours, dw, c_ours)
+        w_ref, c_ref = R.adam(w_ref, dw, c_ref)
+        assert _same(w_ours, w_ref)
+        if i % 2:
+            kept.append((w_ours, w_ref.copy()))  # live outputs must never be handed out again
+        optim.rmsprop(w, dw, {})  # and outputs freed at once are reused
+    for ours, ref in kept:
+        assert _same(ours, ref)
+    addresses = {a.__array_interface__["data"][0] for a, _ in kept}
+    assert len(addresses) == len(kept)
+
+
+def test_recycling_allocator_is_scoped_to_our_outputs():
+    multiarray = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
+    get_name = multiarray.get_handler_name
+    before = get_name()
+    out = _core.optim_out((1 << 18,), np.float64)
+    assert get_name(out) == "cs231n_rs_recycling_allocator"
+    assert get_name() == before  # NumPy's own allocations are untouched
+    assert get_name(np.empty(1 << 18)) == before
+    assert out.shape == (1 << 18,) and out.dtype == np.float64 and out.flags.c_contiguous and out.flags.owndata
+    with pytest.raises((MemoryError, ValueError)):
+        _core.optim_out((1 << 62, 1 << 62), np.float64)
+    assert get_name() == before

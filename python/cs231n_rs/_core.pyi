@@ -16,6 +16,7 @@ __all__ = [
     "linear_loss",
     "linear_predict",
     "optim_step",
+    "optim_out",
     "optim_step_many",
     "solver_update",
     "set_num_threads",
@@ -48,3 +49,4 @@ def optim_step_many(
 def solver_update(
     rule: _Rule, params: Any, grads: Mapping[str, _Float], configs: Mapping[str, Any]
 ) -> bool: ...
+def optim_out(shape: Tuple[int, ...], dtype: Any) -> _Float: ...

@@ -30,6 +30,9 @@ from . import _core
 __all__ = ["sgd", "sgd_momentum", "rmsprop", "adam"]
 
 _MISSING = object()
+#: ``next_w`` of at least this many bytes comes from _core's recycling allocator: in a training loop
+#: the previous ``w`` dies at every step, and reusing its pages avoids faulting in fresh ones.
+_RECYCLE_BYTES = 1 << 20
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: NumPy >= 2 types Python scalars by kind only (NEP 50); older NumPy looks at their values.
 _NEP50 = int(np.__version__.split(".")[0]) >= 2
@@ -184,7 +187,10 @@ def _update(rule, w, dw, states, scalars):
             wk = _as_kernel(w, dtype)
             dwk = _as_kernel(dw, dtype)
             ks = _kernel_states(states, dtype, wk, dwk)
-            out = np.empty(w.shape, dtype=dtype)
+            if w.size * dtype.itemsize >= _RECYCLE_BYTES:  # reuses the memory of a dead next_w
+                out = _core.optim_out(w.shape, dtype)
+            else:
+                out = np.empty(w.shape, dtype=dtype)
             _core.optim_step(rule, wk, dwk, ks, [float(x) for x in scalars], out)
             return out, ks
     next_w, new_states, _ = _FORMULAS[rule](w, dw, *states, *scalars)

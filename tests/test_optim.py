@@ -1,5 +1,7 @@
 """cs231n_rs.optim against the NumPy reference (cs231n's formulas) and cs231n's notebook checks."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -465,3 +467,45 @@ def test_recycling_allocator_is_scoped_to_our_outputs():
     with pytest.raises((MemoryError, ValueError)):
         _core.optim_out((1 << 62, 1 << 62), np.float64)
     assert get_name() == before
+
+
+def test_same_rule_from_several_python_threads():
+    import threading
+
+    rng = np.random.default_rng(9)
+    w = rng.standard_normal(200_000)
+    grads = [rng.standard_normal(200_000) for _ in range(3)]
+    expected, _ = _run("adam", R, w.copy(), grads, {})
+    results = [None] * 4
+
+    def work(i):
+        results[i] = _run("adam", optim, w.copy(), grads, {})[0]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        assert all(_same(a, b) for a, b in zip(r, expected))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc (Linux)")
+def test_memory_stays_flat_in_a_training_loop():
+    def rss_mb():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    rng = np.random.default_rng(10)
+    w = rng.standard_normal(300_000)  # 2.4 MB: recycled
+    dw = rng.standard_normal(300_000) * 1e-3
+    small = rng.standard_normal(50)
+    config, small_config = {}, {}
+    for _ in range(50):
+        w, config = optim.adam(w, dw, config)
+        small, small_config = optim.rmsprop(small, small[::-1].copy(), small_config)
+    before = rss_mb()
+    for _ in range(1000):
+        w, config = optim.adam(w, dw, config)
+        small, small_config = optim.rmsprop(small, small[::-1].copy(), small_config)
+    assert rss_mb() - before < 20

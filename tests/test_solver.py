@@ -372,3 +372,43 @@ def test_works_through_the_cs231n_alias():
         assert Aliased is Solver and aliased_optim is optim
     finally:
         cs231n_rs.uninstall_as_cs231n()
+
+
+def test_all_rust_step_changes_nothing_when_it_declines():
+    """_core.solver_update returns False, leaving params and configs untouched, for what it leaves to
+    Python; then the Python path gives the reference's values (checked above)."""
+    import copy
+
+    from cs231n_rs import _core
+
+    rng = np.random.default_rng(0)
+    params = {"a": rng.standard_normal((3, 4)), "b": rng.standard_normal(4)}
+    grads = {k: rng.standard_normal(v.shape) for k, v in params.items()}
+    declined = [
+        {"a": {"learning_rate": 1}, "b": {}},  # an int hyper-parameter
+        {"a": {}, "b": {"learning_rate": np.float64(0.1)}},  # a NumPy scalar
+        {"a": {"m": np.zeros((4, 3))}, "b": {}},  # a state of the wrong shape
+        {"a": {"m": np.zeros((3, 4), np.float32)}, "b": {}},  # of another dtype
+        {"a": {"t": np.int64(1)}, "b": {}},
+    ]
+    for configs in declined:
+        before_params = copy.deepcopy(params)
+        before_configs = copy.deepcopy(configs)
+        assert _core.solver_update("adam", params, grads, configs) is False
+        for k in params:
+            assert _same(params[k], before_params[k])
+        assert list(configs) == list(before_configs)
+        for p in configs:
+            assert list(configs[p]) == list(before_configs[p])
+    f32 = {k: v.astype(np.float32) for k, v in params.items()}
+    assert _core.solver_update("sgd", f32, grads, {"a": {}, "b": {}}) is False  # f32 params, f64 grads
+    shared = np.zeros(4)
+    assert _core.solver_update("adam", params, grads, {"a": {}, "b": {"m": shared, "v": shared}}) is False
+    # and a case it takes: the update is the rule's, config included
+    configs = {"a": {}, "b": {}}
+    expect = {k: R.optim.adam(v.copy(), grads[k], {})[0] for k, v in params.items()}
+    assert _core.solver_update("adam", params, grads, configs) is True
+    for k in params:
+        assert _same(params[k], expect[k])
+        assert list(configs[k]) == ["learning_rate", "beta1", "beta2", "epsilon", "m", "v", "t"]
+        assert configs[k]["t"] == 1

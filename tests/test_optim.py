@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import array_shapes
 import cs231n_rs
 from cs231n_rs import _core, optim
 from cs231n_rs.reference import optim as R
-from conftest import rel_error
+from conftest import layouts, rel_error
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 RULES = ["sgd", "sgd_momentum", "rmsprop", "adam"]
@@ -288,6 +288,35 @@ def test_any_layout(rule):
         _assert_same_config(c_ours, c_ref)
 
 
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_layout_of_w_dw_and_state(rule, dtype):
+    """conftest's layouts (Fortran order, negative steps, strided, unaligned, read-only...) for w, dw
+    and the state arrays: the reference's values, and sgd writes through (or raises NumPy's error)."""
+    rng = np.random.default_rng(12)
+    w0 = rng.standard_normal((5, 7)).astype(dtype)
+    dw0 = rng.standard_normal((5, 7)).astype(dtype)
+    s0 = np.abs(rng.standard_normal((5, 7))).astype(dtype)
+    # built up front from copies: the rules may write the arrays (sgd's w, the state arrays)
+    variants = zip(list(layouts(w0.copy())), list(layouts(dw0.copy())), list(layouts(s0.copy())))
+    for (wname, w), (gname, dw), (sname, s) in variants:
+        cfg = {k: s for k in STATE_KEYS[rule]}
+        ref_cfg = {k: s0.copy() for k in STATE_KEYS[rule]}
+        try:
+            ref, ref_cfg = getattr(R, rule)(w.copy(), dw0, ref_cfg)
+        except ValueError:
+            raise AssertionError("the reference fails on a copy")
+        if rule == "sgd" and not w.flags.writeable:
+            with pytest.raises(ValueError, match="read-only"):
+                optim.sgd(w, dw, cfg)
+            continue
+        ours, cfg = getattr(optim, rule)(w, dw, cfg)
+        assert _same(ours, ref), (wname, gname, sname)
+        if rule == "sgd":
+            assert ours is w
+        _assert_same_config(cfg, ref_cfg)
+
+
 def test_sgd_writes_through_views_and_handles_w_as_dw():
     rng = np.random.default_rng(3)
     big = rng.standard_normal((6, 8))
@@ -420,6 +449,11 @@ def test_core_entry_points_validate():
         _core.optim_step("adagrad", w, np.zeros((2, 3)), [], [0.1])
     with pytest.raises(ValueError, match="C-contiguous"):
         _core.optim_step("sgd", np.zeros((3, 2)).T, np.zeros((2, 3)), [], [0.1])
+    raw = np.zeros(6 * 8 + 1, dtype=np.uint8)
+    unaligned = np.ndarray((2, 3), dtype=np.float64, buffer=raw, offset=1)
+    assert not unaligned.flags.aligned
+    with pytest.raises(ValueError, match="aligned"):
+        _core.optim_step("sgd", w, unaligned, [], [0.1])
     ro = np.zeros((2, 3))
     ro.setflags(write=False)
     with pytest.raises(ValueError, match="w: cannot be updated in place"):

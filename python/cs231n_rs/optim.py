@@ -151,10 +151,10 @@ def _owns_apart(s, others):
 
 
 def _as_kernel(a, dtype):
-    """``a`` as a C-contiguous array of ``dtype`` (no copy when it already is one)."""
-    if a.dtype == dtype and a.flags.c_contiguous:
+    """``a`` as an aligned C-contiguous array of ``dtype`` (no copy when it already is one)."""
+    if a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned:
         return a
-    return np.asarray(a, dtype=dtype, order="C")
+    return np.array(a, dtype=dtype, order="C")  # a copy: asarray would keep an unaligned buffer
 
 
 def _kernel_states(states, dtype, w, dw):
@@ -165,6 +165,7 @@ def _kernel_states(states, dtype, w, dw):
         if (
             s.dtype == dtype
             and s.flags.c_contiguous
+            and s.flags.aligned
             and s.flags.writeable
             and _owns_apart(s, (w, dw) + tuple(out))
         ):
@@ -218,7 +219,7 @@ def sgd(w, dw, config=None):
         dtype = _plan("sgd", w, dw, (), (lr,))
         if dtype is not None and (w.dtype == dtype or np.can_cast(dtype, w.dtype, "same_kind")):
             dwk = _as_kernel(dw, dtype)
-            if w.dtype == dtype and w.flags.c_contiguous and not np.may_share_memory(w, dwk):
+            if w.dtype == dtype and w.flags.c_contiguous and w.flags.aligned and not np.may_share_memory(w, dwk):
                 _core.optim_step("sgd", w, dwk, [], [float(lr)])
             else:  # through a temporary: another dtype or layout, or dw overlapping w
                 tmp = np.empty(w.shape, dtype=dtype)
@@ -374,7 +375,8 @@ def _prepare_in_place(rule, w, dw, config, params_ids, used):
     left as the rule will find it: defaults set, state created, ``t`` not yet incremented)."""
     if type(w) is not np.ndarray or type(dw) is not np.ndarray or type(config) is not dict:
         return None
-    if w.base is not None or not w.flags.c_contiguous or not w.flags.writeable or id(w) in params_ids[1]:
+    flags = w.flags
+    if w.base is not None or not (flags.c_contiguous and flags.aligned and flags.writeable) or id(w) in params_ids[1]:
         return None
     defaults, keys = _SPECS[rule]
     for k, d in defaults:
@@ -409,6 +411,7 @@ def _prepare_in_place(rule, w, dw, config, params_ids, used):
         if not (
             s.dtype == dtype
             and s.flags.c_contiguous
+            and s.flags.aligned
             and s.flags.writeable
             and s.base is None
             and s is not dwk

@@ -46,9 +46,9 @@ fn check_layout<T: Element>(
         );
         return Err(to_pyerr(e));
     }
-    if !a.is_c_contiguous() {
+    if !a.is_c_contiguous() || !aligned(a.as_untyped()) {
         return Err(PyValueError::new_err(format!(
-            "{name}: expected a C-contiguous array"
+            "{name}: expected an aligned C-contiguous array"
         )));
     }
     Ok(())
@@ -307,16 +307,21 @@ fn exact_float_array(a: &Bound<'_, PyAny>) -> Option<bool> {
     }
 }
 
-/// (base pointer or 0, writeable) of an array.
+/// (base pointer or 0, writeable and aligned) of an array.
 fn base_and_writeable(a: &Bound<'_, numpy::PyUntypedArray>) -> (usize, bool) {
+    use numpy::npyffi::{NPY_ARRAY_ALIGNED, NPY_ARRAY_WRITEABLE};
     // SAFETY: `a` is a live ndarray; reading its struct fields under the GIL.
     unsafe {
         let p = a.as_array_ptr();
-        (
-            (*p).base as usize,
-            (*p).flags & numpy::npyffi::NPY_ARRAY_WRITEABLE != 0,
-        )
+        let both = NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED;
+        ((*p).base as usize, (*p).flags & both == both)
     }
+}
+
+/// Whether the array's data is aligned for its dtype (slices of it are then sound).
+fn aligned(a: &Bound<'_, numpy::PyUntypedArray>) -> bool {
+    // SAFETY: as in `base_and_writeable`.
+    unsafe { (*a.as_array_ptr()).flags & numpy::npyffi::NPY_ARRAY_ALIGNED != 0 }
 }
 
 struct Planned<'py> {
@@ -373,7 +378,7 @@ fn plan_step<'py>(
         if w_base != 0 || !w_writeable || !wu.is_c_contiguous() {
             return Ok(None);
         }
-        if dwu.shape() != shape || !dwu.is_c_contiguous() {
+        if dwu.shape() != shape || !dwu.is_c_contiguous() || !aligned(dwu) {
             return Ok(None);
         }
         if !owned.insert(w.as_ptr() as usize) {

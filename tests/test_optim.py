@@ -543,3 +543,27 @@ def test_memory_stays_flat_in_a_training_loop():
         w, config = optim.adam(w, dw, config)
         small, small_config = optim.rmsprop(small, small[::-1].copy(), small_config)
     assert rss_mb() - before < 20
+
+
+def test_bench_rows(tmp_path, capsys, np_seed, restore_threads):
+    import json
+
+    from cs231n_rs.bench import OPTIM_ARRAYS, Sizes
+    from cs231n_rs.cli import main
+
+    path = tmp_path / "b.json"
+    assert main(["bench", "--quick", "--no-torch", "--only", "optim.adam", "optim.sgd_momentum", "Solver",
+                 "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    rows = json.loads(path.read_text())["results"]
+    n = Sizes.quick().optim_params
+    got = {(r["kernel"], r["dtype"]) for r in rows}
+    assert got == {("optim.adam", "float64"), ("optim.adam", "float32"), ("optim.sgd_momentum", "float64"),
+                   ("optim.sgd_momentum", "float32"), ("Solver._step overhead (adam)", "float64")}
+    for r in rows:
+        if r["kernel"].startswith("optim."):
+            rule = r["kernel"][len("optim."):]
+            assert r["bytes_moved"] == OPTIM_ARRAYS[rule] * n * np.dtype(r["dtype"]).itemsize
+            assert r["ours_gbs"] > 0 and r["reference_gbs"] > 0 and r["numpy_copy_gbs"] > 0
+            assert "%s %s: %.0f MB moved per call" % (r["kernel"], r["dtype"], r["bytes_moved"] / 1e6) in out
+    assert "Solver._step overhead (adam): reference" in out

@@ -269,6 +269,19 @@ def test_state_arrays_updated_with_the_right_values_even_when_foreign():
     ref_cfg = {"m": shared.copy(), "v": shared.copy(), "t": 0}
     assert _same(optim.adam(w, dw, cfg)[0], R.adam(w, dw, ref_cfg)[0])
     _assert_same_config(cfg, ref_cfg)
+    big = np.abs(rng.standard_normal((4, 12)))  # w is a (non-contiguous) view of the state
+    w_view = big[:, ::2]
+    cfg = {"cache": big[:, ::2].copy()}
+    cfg["cache"] = big  # shapes differ: a clear error, nothing written
+    with pytest.raises(ValueError, match="cache"):
+        optim.rmsprop(w_view, dw, cfg)
+    state = np.abs(rng.standard_normal((4, 6)))
+    w_of_state = state[::-1]
+    w_before = w_of_state.copy()
+    cfg, ref_cfg = {"cache": state}, {"cache": state.copy()}
+    assert _same(optim.rmsprop(w_of_state, dw, cfg)[0], R.rmsprop(w_before, dw, ref_cfg)[0])
+    assert _same(w_of_state, w_before)  # the state was not written through: w (its view) is unchanged
+    _assert_same_config(cfg, ref_cfg)
     wc = w.copy()
     cfg = {"velocity": wc}
     ref_cfg = {"velocity": w.copy()}

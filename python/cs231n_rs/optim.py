@@ -126,6 +126,8 @@ def _plan(rule, w, dw, states, scalars):
         plan = dtype if uniform else None
     except Exception:
         plan = None
+    if len(_PLANS) >= 4096:  # only reachable with value-keyed scalars (NumPy < 2): stay bounded
+        _PLANS.clear()
     _PLANS[key] = plan
     return plan
 
@@ -157,9 +159,10 @@ def _as_kernel(a, dtype):
     return np.array(a, dtype=dtype, order="C")  # a copy: asarray would keep an unaligned buffer
 
 
-def _kernel_states(states, dtype, w, dw):
-    """The state arrays the kernel updates: each one itself when it can be written in place, else a
-    new C-contiguous copy in ``dtype`` (which the caller then stores in ``config``)."""
+def _kernel_states(states, dtype, inputs):
+    """The state arrays the kernel updates: each one itself when it can be written in place (it owns
+    its memory, which none of ``inputs`` shares), else a new C-contiguous copy in ``dtype`` (which
+    the caller then stores in ``config``)."""
     out = []
     for s in states:
         if (
@@ -167,7 +170,7 @@ def _kernel_states(states, dtype, w, dw):
             and s.flags.c_contiguous
             and s.flags.aligned
             and s.flags.writeable
-            and _owns_apart(s, (w, dw) + tuple(out))
+            and _owns_apart(s, inputs + tuple(out))
         ):
             out.append(s)
         else:
@@ -187,7 +190,7 @@ def _update(rule, w, dw, states, scalars):
         if dtype is not None:
             wk = _as_kernel(w, dtype)
             dwk = _as_kernel(dw, dtype)
-            ks = _kernel_states(states, dtype, wk, dwk)
+            ks = _kernel_states(states, dtype, (w, dw, wk, dwk))
             if w.size * dtype.itemsize >= _RECYCLE_BYTES:  # reuses the memory of a dead next_w
                 out = _core.optim_out(w.shape, dtype)
             else:
@@ -415,7 +418,9 @@ def _prepare_in_place(rule, w, dw, config, params_ids, used):
             and s.flags.writeable
             and s.base is None
             and s is not dwk
+            and s is not dw
             and dwk.base is not s
+            and dw.base is not s
             and id(s) not in used
         ):
             s = states[i] = np.array(s, dtype=dtype, order="C")

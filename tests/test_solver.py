@@ -412,3 +412,20 @@ def test_all_rust_step_changes_nothing_when_it_declines():
         assert _same(params[k], expect[k])
         assert list(configs[k]) == ["learning_rate", "beta1", "beta2", "epsilon", "m", "v", "t"]
         assert configs[k]["t"] == 1
+
+
+def test_unhashable_callable_update_rule(np_seed):
+    class Rule(object):
+        __hash__ = None  # defines __eq__ semantics without hashing
+
+        def __eq__(self, other):
+            return False
+
+        def __call__(self, w, dw, config=None):
+            return R.optim.sgd(w, dw, config)
+
+    np.random.seed(0)
+    s = Solver(TwoLayerModel(), _data(), update_rule=Rule(), num_epochs=1, batch_size=200, verbose=False,
+               progress=False)
+    s.train()
+    assert len(s.loss_history) == 1

@@ -28,8 +28,8 @@ from . import _core, optim
 
 __all__ = ["Solver"]
 
-#: cs231n_rs.optim's own rules (the functions at import time) -> their kernel names.
-_OWN_RULES = {optim.sgd: "sgd", optim.sgd_momentum: "sgd_momentum", optim.rmsprop: "rmsprop", optim.adam: "adam"}
+#: cs231n_rs.optim's own rules (the functions at import time) and their kernel names.
+_OWN_RULES = ((optim.sgd, "sgd"), (optim.sgd_momentum, "sgd_momentum"), (optim.rmsprop, "rmsprop"), (optim.adam, "adam"))
 
 
 def _in_notebook():
@@ -228,7 +228,11 @@ class Solver(object):
 
         # Perform a parameter update
         rule = self.update_rule
-        name = _OWN_RULES.get(rule) if type(self.model.params) is dict else None
+        name = None
+        if type(self.model.params) is dict:
+            for own, own_name in _OWN_RULES:  # identity: any callable may be an update rule
+                if rule is own:
+                    name = own_name
         if name is not None:  # the fast path: in place, one Rust call
             params, configs = self.model.params, self.optim_configs
             if not _core.solver_update(name, params, grads, configs):  # the common case, all in Rust

@@ -141,6 +141,7 @@ trait Elem<T>: Sync {
     fn apply(&self, w: T, g: T, s: &mut [T; 2]) -> T;
 }
 
+/// `next_w = w - lr * dw`
 struct SgdE<T> {
     lr: T,
 }
@@ -152,6 +153,7 @@ impl<T: Real> Elem<T> for SgdE<T> {
     }
 }
 
+/// `v = momentum * v - lr * dw;  next_w = w + v`
 struct MomentumE<T> {
     lr: T,
     momentum: T,
@@ -166,6 +168,7 @@ impl<T: Real> Elem<T> for MomentumE<T> {
     }
 }
 
+/// `cache = decay * cache + (1 - decay) * (dw * dw);  next_w = w - (lr * dw) / (sqrt(cache) + eps)`
 struct RmsPropE<T> {
     lr: T,
     decay: T,
@@ -182,6 +185,8 @@ impl<T: Real> Elem<T> for RmsPropE<T> {
     }
 }
 
+/// `m = beta1 * m + (1 - beta1) * dw;  v = beta2 * v + (1 - beta2) * (dw * dw);`
+/// `next_w = w - (lr * (m / bias1)) / (sqrt(v / bias2) + eps)`
 struct AdamE<T> {
     lr: T,
     beta1: T,

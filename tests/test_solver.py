@@ -404,6 +404,19 @@ def test_all_rust_step_changes_nothing_when_it_declines():
     assert _core.solver_update("sgd", f32, grads, {"a": {}, "b": {}}) is False  # f32 params, f64 grads
     shared = np.zeros(4)
     assert _core.solver_update("adam", params, grads, {"a": {}, "b": {"m": shared, "v": shared}}) is False
+    foreign = dict(grads, a=np.frombuffer(bytearray(grads["a"].tobytes())).reshape(3, 4))  # memory of a bytearray
+    assert _core.solver_update("adam", params, foreign, {"a": {}, "b": {}}) is False
+    aliased = dict(grads, b=params["a"][0])  # a gradient viewing a parameter
+    assert _core.solver_update("adam", params, aliased, {"a": {}, "b": {}}) is False
+    as_state = {"a": {}, "b": {"m": grads["b"]}}  # a gradient that is a state
+    assert _core.solver_update("adam", params, grads, as_state) is False
+    # a gradient that views an ordinary array is fine (e.g. a reshape)
+    viewed = dict(grads, a=grads["a"].ravel().copy().reshape(3, 4))
+    assert viewed["a"].base is not None
+    before = {k: v.copy() for k, v in params.items()}
+    assert _core.solver_update("sgd", params, viewed, {"a": {}, "b": {}}) is True
+    assert _same(params["a"], before["a"] - 1e-2 * grads["a"])
+    params = {k: v.copy() for k, v in before.items()}
     # and a case it takes: the update is the rule's, config included
     configs = {"a": {}, "b": {}}
     expect = {k: R.optim.adam(v.copy(), grads[k], {})[0] for k, v in params.items()}

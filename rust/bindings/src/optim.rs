@@ -292,29 +292,72 @@ fn spec(rule: &str) -> Option<(Defaults, &'static [&'static str])> {
     })
 }
 
-/// An exact `numpy.ndarray` (no subclass) of float64 (`Some(true)`) or float32 (`Some(false)`).
+/// An exact `numpy.ndarray` (no subclass) of native float64 (`Some(true)`) or float32 (`Some(false)`).
 fn exact_float_array(a: &Bound<'_, PyAny>) -> Option<bool> {
+    use numpy::{PyArrayDescrMethods, PyUntypedArray};
     // SAFETY: a valid object pointer, the GIL held.
     if unsafe { numpy::npyffi::PyArray_CheckExact(a.py(), a.as_ptr()) } == 0 {
         return None;
     }
-    if a.cast::<PyArrayDyn<f64>>().is_ok() {
-        Some(true)
-    } else if a.cast::<PyArrayDyn<f32>>().is_ok() {
-        Some(false)
-    } else {
-        None
+    // SAFETY: just checked to be an ndarray.
+    let dtype = unsafe { a.cast_unchecked::<PyUntypedArray>() }.dtype();
+    if dtype.is_native_byteorder() == Some(false) {
+        return None;
+    }
+    match dtype.num() {
+        n if n == numpy::npyffi::NPY_TYPES::NPY_DOUBLE as i32 => Some(true),
+        n if n == numpy::npyffi::NPY_TYPES::NPY_FLOAT as i32 => Some(false),
+        _ => None,
     }
 }
 
-/// (base pointer or 0, writeable and aligned) of an array.
+/// The dict keys of the rules, as interned Python strings (no new string per lookup).
+fn dict_key<'py>(py: Python<'py>, name: &str) -> Bound<'py, pyo3::types::PyString> {
+    use pyo3::intern;
+    let k = match name {
+        "learning_rate" => intern!(py, "learning_rate"),
+        "momentum" => intern!(py, "momentum"),
+        "decay_rate" => intern!(py, "decay_rate"),
+        "epsilon" => intern!(py, "epsilon"),
+        "beta1" => intern!(py, "beta1"),
+        "beta2" => intern!(py, "beta2"),
+        "velocity" => intern!(py, "velocity"),
+        "cache" => intern!(py, "cache"),
+        "m" => intern!(py, "m"),
+        "v" => intern!(py, "v"),
+        "t" => intern!(py, "t"),
+        other => return pyo3::types::PyString::new(py, other),
+    };
+    k.clone()
+}
+
+/// (base pointer or 0, whether it owns its memory and is writeable and aligned) of an array.
 fn base_and_writeable(a: &Bound<'_, numpy::PyUntypedArray>) -> (usize, bool) {
-    use numpy::npyffi::{NPY_ARRAY_ALIGNED, NPY_ARRAY_WRITEABLE};
+    use numpy::npyffi::{NPY_ARRAY_ALIGNED, NPY_ARRAY_OWNDATA, NPY_ARRAY_WRITEABLE};
     // SAFETY: `a` is a live ndarray; reading its struct fields under the GIL.
     unsafe {
         let p = a.as_array_ptr();
-        let both = NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED;
-        ((*p).base as usize, (*p).flags & both == both)
+        let all = NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED | NPY_ARRAY_OWNDATA;
+        ((*p).base as usize, (*p).flags & all == all)
+    }
+}
+
+/// The array that owns the memory of `a`: `a` itself, or its base when that is an ndarray owning its
+/// memory (a view of an ordinary array); None for memory that belongs to anything else.
+fn memory_owner(a: &Bound<'_, numpy::PyUntypedArray>) -> Option<usize> {
+    use numpy::npyffi::{PyArrayObject, NPY_ARRAY_OWNDATA};
+    // SAFETY: reading the struct fields of live ndarrays under the GIL.
+    unsafe {
+        let p = a.as_array_ptr();
+        if (*p).flags & NPY_ARRAY_OWNDATA != 0 {
+            return Some(p as usize);
+        }
+        let base = (*p).base;
+        if base.is_null() || numpy::npyffi::PyArray_Check(a.py(), base) == 0 {
+            return None;
+        }
+        let b = base as *mut PyArrayObject;
+        ((*b).flags & NPY_ARRAY_OWNDATA != 0).then_some(b as usize)
     }
 }
 
@@ -322,6 +365,32 @@ fn base_and_writeable(a: &Bound<'_, numpy::PyUntypedArray>) -> (usize, bool) {
 fn aligned(a: &Bound<'_, numpy::PyUntypedArray>) -> bool {
     // SAFETY: as in `base_and_writeable`.
     unsafe { (*a.as_array_ptr()).flags & numpy::npyffi::NPY_ARRAY_ALIGNED != 0 }
+}
+
+/// The elements of a validated array, written by the kernel.
+///
+/// # Safety
+/// `a` is a live, aligned, C-contiguous ndarray of `T` with `n` elements, which nothing else reads
+/// or writes while the slice lives (what `plan_step` checks: it owns its memory and appears once).
+#[allow(clippy::mut_from_ref)]
+unsafe fn raw_mut<'a, T>(a: &'a Bound<'_, PyAny>, n: usize) -> &'a mut [T] {
+    if n == 0 {
+        return &mut [];
+    }
+    let data = (*a.as_ptr().cast::<numpy::npyffi::PyArrayObject>()).data as *mut T;
+    std::slice::from_raw_parts_mut(data, n)
+}
+
+/// The elements of a validated array, only read.
+///
+/// # Safety
+/// As [`raw_mut`], except that other readers may share it (nothing writes it).
+unsafe fn raw_ref<'a, T>(a: &'a Bound<'_, PyAny>, n: usize) -> &'a [T] {
+    if n == 0 {
+        return &[];
+    }
+    let data = (*a.as_ptr().cast::<numpy::npyffi::PyArrayObject>()).data as *const T;
+    std::slice::from_raw_parts(data, n)
 }
 
 struct Planned<'py> {
@@ -345,13 +414,14 @@ fn plan_step<'py>(
     configs: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Vec<Planned<'py>>>> {
     use pyo3::types::{PyDict, PyFloat, PyInt};
+    let py = params.py();
     use std::collections::HashSet;
     let Some((defaults, keys)) = spec(rule) else {
         return Ok(None);
     };
     let mut planned = Vec::with_capacity(params.len());
     let mut owned: HashSet<usize> = HashSet::new(); // every array that is written (params, states)
-    let mut read: Vec<(usize, usize)> = Vec::new(); // (dw, dw's base)
+    let mut read: Vec<usize> = Vec::new(); // the arrays owning the gradients' memory
     for (key, w) in params.iter() {
         let Ok(dw) = grads.get_item(&key) else {
             return Ok(None);
@@ -384,11 +454,14 @@ fn plan_step<'py>(
         if !owned.insert(w.as_ptr() as usize) {
             return Ok(None);
         }
-        read.push((dw.as_ptr() as usize, base_and_writeable(dwu).0));
+        let Some(dw_owner) = memory_owner(dwu) else {
+            return Ok(None);
+        };
+        read.push(dw_owner);
         let mut missing = Vec::new();
         let mut values = Vec::with_capacity(defaults.len());
         for &(name, default) in defaults {
-            match config.get_item(name)? {
+            match config.get_item(dict_key(py, name))? {
                 None => {
                     missing.push((name, default));
                     values.push(default);
@@ -399,7 +472,7 @@ fn plan_step<'py>(
         }
         let mut states = Vec::with_capacity(keys.len());
         for &name in keys {
-            match config.get_item(name)? {
+            match config.get_item(dict_key(py, name))? {
                 None => states.push(None),
                 Some(s) => {
                     if exact_float_array(&s) != Some(is_f64) {
@@ -422,7 +495,7 @@ fn plan_step<'py>(
             "sgd" | "sgd_momentum" => values,
             "rmsprop" => vec![values[0], values[1], 1.0 - values[1], values[2]],
             _ => {
-                let (t0, was_missing) = match config.get_item("t")? {
+                let (t0, was_missing) = match config.get_item(dict_key(py, "t"))? {
                     None => (0i64, true),
                     Some(v) if v.is_exact_instance_of::<PyInt>() => match v.extract::<i64>() {
                         Ok(t) if (0..1 << 52).contains(&t) => (t, false),
@@ -462,7 +535,7 @@ fn plan_step<'py>(
         });
     }
     // A gradient that is (a view of) an array written by this step would be read after it changed.
-    if read.iter().any(|(d, b)| owned.contains(d) || owned.contains(b)) {
+    if read.iter().any(|o| owned.contains(o)) {
         return Ok(None);
     }
     Ok(Some(planned))
@@ -491,7 +564,7 @@ fn solver_update<'py>(
     let mut items = Vec::with_capacity(planned.len());
     for p in planned {
         for (name, default) in &p.missing {
-            p.config.set_item(name, default)?;
+            p.config.set_item(dict_key(py, name), default)?;
         }
         let shape = p.w.cast::<numpy::PyUntypedArray>()?.shape().to_vec();
         let mut states = Vec::with_capacity(keys.len());
@@ -504,7 +577,7 @@ fn solver_update<'py>(
                     } else {
                         PyArrayDyn::<f32>::zeros(py, shape.as_slice(), false).into_any()
                     };
-                    p.config.set_item(name, &z)?;
+                    p.config.set_item(dict_key(py, name), &z)?;
                     z
                 }
             };
@@ -512,19 +585,38 @@ fn solver_update<'py>(
         }
         if let Some((t, was_missing)) = p.t {
             if was_missing {
-                p.config.set_item("t", 0)?;
+                p.config.set_item(dict_key(py, "t"), 0)?;
             }
-            p.config.set_item("t", t)?;
+            p.config.set_item(dict_key(py, "t"), t)?;
         }
-        items.push((p.w, p.dw, states, p.scalars));
+        items.push((p.w, p.dw, states, p.scalars, p.f64));
     }
-    let mut borrowed = Vec::with_capacity(items.len());
-    for (w, dw, states, scalars) in &items {
-        borrowed.push(borrow_any(rule, w, dw, states, scalars, None)?);
-    }
-    let mut jobs = Vec::with_capacity(borrowed.len());
-    for b in borrowed.iter_mut() {
-        jobs.push(b.job()?);
+    // Every array was checked by plan_step (exact ndarrays of one native float dtype, aligned,
+    // C-contiguous, of w's shape; parameters and states writeable, owning their memory and each
+    // seen once; no gradient is or views any of them), which is what rust-numpy's borrow registry
+    // would check, at about a microsecond per array: the kernel takes their memory directly.
+    let mut jobs = Vec::with_capacity(items.len());
+    for (w, dw, states, scalars, f64) in &items {
+        let rule = Rule::from_name(rule, scalars).map_err(to_pyerr)?;
+        let n = w.cast::<numpy::PyUntypedArray>()?.len();
+        // SAFETY: as above; the arrays live in `items` until the kernel has returned.
+        jobs.push(unsafe {
+            if *f64 {
+                AnyJob::F64(Job {
+                    rule,
+                    weights: Weights::InPlace(raw_mut(w, n)),
+                    dw: raw_ref(dw, n),
+                    states: states.iter().map(|s| raw_mut(s, n)).collect(),
+                })
+            } else {
+                AnyJob::F32(Job {
+                    rule,
+                    weights: Weights::InPlace(raw_mut(w, n)),
+                    dw: raw_ref(dw, n),
+                    states: states.iter().map(|s| raw_mut(s, n)).collect(),
+                })
+            }
+        });
     }
     run(py, || jobs.into_iter().try_for_each(AnyJob::run))?;
     Ok(true)

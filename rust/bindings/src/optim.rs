@@ -1,9 +1,12 @@
 //! Bindings of the update rules (`cs231n_rs.optim` and the Solver's fast path).
 //!
-//! The Python layer decides the dtype (NumPy's promotion), makes every array C-contiguous, checks
-//! that nothing aliases, and computes the scalars; here the arrays are borrowed (rust-numpy's borrow
-//! checker refuses overlapping writable borrows), their shapes and dtypes checked once more, and the
-//! kernel run with the GIL released.
+//! - `optim_step` / `optim_step_many`: the Python layer decides the dtype (NumPy's promotion), makes
+//!   every array aligned and C-contiguous, checks that nothing aliases, and computes the scalars;
+//!   here the arrays are borrowed (rust-numpy's borrow checker refuses overlapping writable
+//!   borrows), their shapes and dtypes checked once more, and the kernel run with the GIL released.
+//! - `solver_update`: the Solver's whole step for the common case (native float arrays, Python
+//!   float hyper-parameters), config bookkeeping included, or False having changed nothing.
+//! - `optim_out`: `next_w` arrays whose memory is recycled (NumPy's allocator hooks, NEP 49).
 
 use crate::convert::{run, to_pyerr};
 use cs231n_kernels::optim::{step, Rule, Weights};

@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension ``cs231n_rs._core`` (private: use the public modules)."""
 
-from typing import Literal, Optional, Tuple
+from typing import Any, List, Literal, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,10 @@ __all__ = [
     "l2_distances",
     "linear_loss",
     "linear_predict",
+    "optim_step",
+    "optim_out",
+    "optim_step_many",
+    "solver_update",
     "set_num_threads",
 ]
 __version__: str
@@ -33,3 +37,16 @@ def linear_loss(
     kind: Literal["svm", "svm_naive", "softmax"], w: _Float, x: _Float, y: _Int, reg: float, idx: Optional[_Int] = None
 ) -> Tuple[float, _Float]: ...
 def linear_predict(w: _Float, x: _Float) -> _Int: ...
+
+_Rule = Literal["sgd", "sgd_momentum", "rmsprop", "adam"]
+
+def optim_step(
+    rule: _Rule, w: _Float, dw: _Float, states: Sequence[_Float], scalars: Sequence[float], out: Optional[_Float] = None
+) -> None: ...
+def optim_step_many(
+    rule: _Rule, items: List[Tuple[_Float, _Float, List[_Float], List[float]]]
+) -> None: ...
+def solver_update(
+    rule: _Rule, params: Any, grads: Mapping[str, _Float], configs: Mapping[str, Any]
+) -> bool: ...
+def optim_out(shape: Tuple[int, ...], dtype: Any) -> _Float: ...

@@ -53,7 +53,8 @@ def readable(a):
     """
     if a.flags.aligned and all(st % a.itemsize == 0 for st in a.strides):
         return a
-    return np.ascontiguousarray(a)
+    # np.ascontiguousarray returns an unaligned C-contiguous array unchanged: always copy
+    return np.array(a, order="C", copy=True)
 
 
 def matrix_pair(a, a_name, a_doc, b, b_name, b_doc, a_axis, b_axis):

@@ -68,6 +68,9 @@ class Sizes:
     elem_dim: int = 4096
     loss_batch: int = 200
     fcn_batch: int = 200
+    optim_params: int = 10_000_000
+    solver_params: int = 10
+    solver_number: int = 2000
 
     @classmethod
     def quick(cls):
@@ -86,6 +89,8 @@ class Sizes:
             elem_dim=400,
             loss_batch=20,
             fcn_batch=20,
+            optim_params=1_000_000,
+            solver_number=200,
         )
 
 
@@ -105,6 +110,8 @@ class Case:
     setup: Callable
     per_call: Optional[int] = None  # if set: calls per timeit repeat (best of OVERHEAD_REPEATS is reported)
     footnote: Optional[str] = None
+    nbytes: Optional[int] = None  # if set: bytes a call must move; bandwidths are reported next to a NumPy copy's
+    copy_elems: int = 0  # elements of the NumPy copy that gives the bandwidth to compare with
 
 
 # ----------------------------------------------------------------------------------------------
@@ -190,6 +197,8 @@ def all_cases(sizes):
     cases += _loss_cases(sizes, "float32")
     cases.append(_overhead_case(sizes))
     cases += layer_cases(sizes)
+    cases += _optim_cases(sizes, "float64") + _optim_cases(sizes, "float32")
+    cases.append(_solver_overhead_case(sizes))
     return cases
 
 
@@ -371,6 +380,131 @@ def _overhead_case(sizes):
     return Case(kernel, "W 4x3, X 2x4", "float64", "overhead", setup, per_call=sizes.overhead_number)
 
 
+#: Arrays each update rule must read and write (w, dw, state in; state, next_w out; sgd in place).
+OPTIM_ARRAYS = {"sgd": 3, "sgd_momentum": 5, "rmsprop": 5, "adam": 7}
+
+#: The learning rates of the optimizer rows (small: parameters stay finite over many steps).
+OPTIM_LR = {"sgd": 1e-6, "sgd_momentum": 1e-6, "rmsprop": 1e-6, "adam": 1e-6}
+
+
+def _optim_data(pool, sizes, dtype):
+    """Parameters and a gradient of ``optim_params`` elements (shared by the optimizer rows of a dtype)."""
+    if "optim" not in pool:
+        rng = np.random.default_rng(DATA_SEED)
+        n = sizes.optim_params
+        w = rng.standard_normal(n, dtype=np.float64).astype(dtype, copy=False)
+        dw = rng.standard_normal(n, dtype=np.float64).astype(dtype, copy=False)
+        pool["optim"] = (w, dw)
+    return pool["optim"]
+
+
+def _optim_cases(sizes, dtype):
+    n = sizes.optim_params
+    item = np.dtype(dtype).itemsize
+    return [
+        Case(
+            "optim." + rule,
+            "%d params" % n,
+            dtype,
+            "optim-" + dtype,
+            _optim_setup(sizes, dtype, rule),
+            nbytes=OPTIM_ARRAYS[rule] * n * item,
+            copy_elems=n,
+        )
+        for rule in ("sgd", "sgd_momentum", "rmsprop", "adam")
+    ]
+
+
+def _optim_setup(sizes, dtype, rule):
+    def setup(pool):
+        from . import optim
+        from .reference import optim as ref_optim
+
+        w, dw = _optim_data(pool, sizes, dtype)
+        ours_fn, ref_fn = getattr(optim, rule), getattr(ref_optim, rule)
+        # each side carries its own config (state), as a training loop does; sgd updates w in place
+        w_ref, w_ours = w.copy(), w.copy()
+        c_ref, c_ours = {"learning_rate": OPTIM_LR[rule]}, {"learning_rate": OPTIM_LR[rule]}
+        return Contenders(
+            lambda: ref_fn(w_ref, dw, c_ref), lambda: ours_fn(w_ours, dw, c_ours), _torch_optim(rule, w, dw)
+        )
+
+    return setup
+
+
+def _torch_optim(rule, w, dw):
+    """One step of torch.optim's counterpart (fused Adam where torch has it), or None without torch."""
+    torch = _import_torch()
+    if torch is None:
+        return None
+    p = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    p.grad = torch.from_numpy(dw)
+    lr = OPTIM_LR[rule]
+    try:
+        if rule == "adam":
+            opt = torch.optim.Adam([p], lr=lr, fused=True)
+        elif rule == "rmsprop":
+            opt = torch.optim.RMSprop([p], lr=lr, alpha=0.99, eps=1e-8)
+        else:
+            opt = torch.optim.SGD([p], lr=lr, momentum=0.9 if rule == "sgd_momentum" else 0.0)
+    except Exception:  # an older torch without fused CPU Adam
+        return None
+    return opt.step
+
+
+def _copy_bandwidth(pool, dtype, n, repeats, pause):
+    """GB/s of ``np.copyto`` between two preallocated arrays of ``n`` elements (bytes read + written),
+    measured like the kernels (median of ``repeats`` after one warm-up, each after ``pause``)."""
+    key = ("copy_gbs", dtype, n)
+    if key not in pool:
+        src = np.ones(n, dtype=dtype)
+        dst = np.empty_like(src)
+        np.copyto(dst, src)
+        times = []
+        for _ in range(repeats):
+            time.sleep(pause)
+            start = time.perf_counter()
+            np.copyto(dst, src)
+            times.append(time.perf_counter() - start)
+        pool[key] = 2 * src.nbytes / statistics.median(times) / 1e9
+    return pool[key]
+
+
+class _TinyModel(object):
+    """A model with ``k`` small parameter arrays whose ``loss`` costs nothing (cached gradients), so
+    that timing the Solver's step times everything but the model."""
+
+    def __init__(self, k):
+        rng = np.random.default_rng(DATA_SEED)
+        shapes = [(4, 3), (3,)]
+        self.params = {"p%d" % i: rng.standard_normal(shapes[i % 2]) for i in range(k)}
+        self.grads = {name: 1e-3 * rng.standard_normal(v.shape) for name, v in self.params.items()}
+        self.loss_result = (1.0, self.grads)
+
+    def loss(self, X, y=None):
+        if y is None:
+            return np.zeros((X.shape[0], 3))
+        return self.loss_result
+
+
+def _solver_overhead_case(sizes):
+    k = sizes.solver_params
+
+    def setup(pool):
+        from . import reference
+        from .solver import Solver
+
+        data = {"X_train": np.zeros((1000, 4)), "y_train": np.zeros(1000, dtype=np.int64),
+                "X_val": np.zeros((10, 4)), "y_val": np.zeros(10, dtype=np.int64)}
+        kw = dict(update_rule="adam", optim_config={"learning_rate": 1e-3}, batch_size=100, verbose=False)
+        ref = reference.Solver(_TinyModel(k), data, **kw)
+        ours = Solver(_TinyModel(k), data, progress=False, **kw)
+        return Contenders(ref._step, ours._step, None)
+
+    kernel = "Solver._step overhead (adam)"
+    return Case(kernel, "%d param arrays, batch 100" % k, "float64", "solver", setup, per_call=sizes.solver_number)
+
+
 # ----------------------------------------------------------------------------------------------
 # Timing
 
@@ -443,6 +577,14 @@ def run_cases(cases, repeats, pause, threads, with_torch):
                 "speedup": ref_ms / ours_ms,
                 "torch_ms": torch_ms,
             }
+            if case.nbytes:
+                copy_gbs = _copy_bandwidth(pool, case.dtype, case.copy_elems, repeats, pause)
+                result.update(
+                    bytes_moved=case.nbytes,
+                    reference_gbs=case.nbytes / ref_ms / 1e6,
+                    ours_gbs=case.nbytes / ours_ms / 1e6,
+                    numpy_copy_gbs=copy_gbs,
+                )
             results.append(result)
             bar.write(table.row(result, markers.get(case.footnote, "")), file=sys.stdout)
     finally:
@@ -510,7 +652,20 @@ def print_footnotes(cases, results, repeats, pause, threads):
     for note, marker in footnote_markers(cases).items():
         print(marker, note)
     for case, r in zip(cases, results):
-        if case.per_call:
+        if case.nbytes:
+            print(
+                "%s %s: %.0f MB moved per call; ours %.1f GB/s, reference %.1f GB/s, NumPy copy %.1f GB/s in this "
+                "run (ours = %.0f%% of the copy)."
+                % (case.kernel, case.dtype, case.nbytes / 1e6, r["ours_gbs"], r["reference_gbs"],
+                   r["numpy_copy_gbs"], 100 * r["ours_gbs"] / r["numpy_copy_gbs"])
+            )
+        if case.per_call and case.group == "solver":
+            print(
+                "%s: reference %.1f us, ours %.1f us per iteration (best of %d x %d steps; the model's loss "
+                "returns cached gradients: this is everything but the model)."
+                % (case.kernel, 1e3 * r["reference_ms"], 1e3 * r["ours_ms"], OVERHEAD_REPEATS, case.per_call)
+            )
+        elif case.per_call:
             ref_us, ours_us = 1e3 * r["reference_ms"], 1e3 * r["ours_ms"]
             print(
                 "%s: reference %.2f us, ours %.2f us per call (best of %d x %d calls); "

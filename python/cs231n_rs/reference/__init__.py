@@ -1,10 +1,11 @@
 """Readable, vectorized NumPy implementations of every cs231n-rs function.
 
 Written from the assignments' semantics, the way a strong student writes them. They are the oracle of
-the test-suite and the baseline of ``cs231n-rs bench``; they are not used by the fast package.
+the test-suite and the baseline of ``cs231n-rs bench``. The fast package reuses only their pure-Python
+bookkeeping: the nets' constructors, save and load (:mod:`cs231n_rs.classifiers.fc_net` inherits them).
 """
 
-from . import fc_net, layer_utils, layers
+from . import fc_net, layer_utils, layers, optim
 from .fc_net import FullyConnectedNet, TwoLayerNet
 from .k_nearest_neighbor import KNearestNeighbor, compute_distances, predict_labels
 from .linear import (
@@ -16,6 +17,7 @@ from .linear import (
     svm_loss_naive,
     svm_loss_vectorized,
 )
+from .solver import Solver
 
 __all__ = [
     "KNearestNeighbor",
@@ -33,4 +35,6 @@ __all__ = [
     "fc_net",
     "TwoLayerNet",
     "FullyConnectedNet",
+    "optim",
+    "Solver",
 ]

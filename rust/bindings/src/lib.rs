@@ -9,6 +9,7 @@ mod convert;
 mod layers;
 mod linear;
 mod neighbors;
+mod optim;
 
 use convert::run;
 use pyo3::prelude::*;
@@ -44,5 +45,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     neighbors::register(m)?;
     linear::register(m)?;
     layers::register(m)?;
+    optim::register(m)?;
     Ok(())
 }

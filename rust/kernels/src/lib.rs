@@ -22,6 +22,7 @@ pub mod math;
 pub mod matmul;
 pub mod mt19937;
 pub mod norm;
+pub mod optim;
 pub mod real;
 pub mod score_loss;
 pub mod simd;

@@ -4,6 +4,7 @@ Written from the assignments' semantics, the way a strong student writes them. T
 the test-suite and the baseline of ``cs231n-rs bench``; they are not used by the fast package.
 """
 
+from .features import color_histogram_hsv, extract_features, hog_feature, rgb2gray, uniform_filter
 from .k_nearest_neighbor import KNearestNeighbor, compute_distances, predict_labels
 from .linear import (
     LinearClassifier,
@@ -26,4 +27,9 @@ __all__ = [
     "svm_loss_vectorized",
     "softmax_loss_naive",
     "softmax_loss_vectorized",
+    "rgb2gray",
+    "hog_feature",
+    "color_histogram_hsv",
+    "extract_features",
+    "uniform_filter",
 ]

@@ -6,6 +6,7 @@
 //! its dtype promotion and cs231n's conventions, is the Python package on top.
 
 mod convert;
+mod features;
 mod linear;
 mod neighbors;
 
@@ -42,5 +43,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     neighbors::register(m)?;
     linear::register(m)?;
+    features::register(m)?;
     Ok(())
 }

@@ -9,6 +9,7 @@
 mod affinity;
 pub mod distances;
 pub mod error;
+pub mod features;
 pub mod gather;
 pub mod knn;
 pub mod layout;

@@ -378,10 +378,11 @@ _FORWARDER_OPS = frozenset(
     {
         "RESUME", "NOP", "CACHE", "EXTENDED_ARG", "COPY_FREE_VARS", "PUSH_NULL", "PRECALL", "KW_NAMES",
         "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_FAST", "LOAD_FAST_BORROW", "LOAD_FAST_CHECK", "LOAD_CONST",
-        "LOAD_SMALL_INT", "CALL", "CALL_KW", "CALL_FUNCTION", "CALL_FUNCTION_KW", "RETURN_VALUE",
+        "LOAD_SMALL_INT", "LOAD_ATTR", "LOAD_METHOD", "CALL", "CALL_KW", "CALL_FUNCTION", "CALL_FUNCTION_KW",
+        "CALL_METHOD", "RETURN_VALUE",
     }
 )
-_CALL_OPS = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION", "CALL_FUNCTION_KW"})
+_CALL_OPS = frozenset({"CALL", "CALL_KW", "CALL_FUNCTION", "CALL_FUNCTION_KW", "CALL_METHOD"})
 
 
 def _plain(values):
@@ -389,32 +390,47 @@ def _plain(values):
     return all(isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in values)
 
 
+def _ours(value):
+    return value is hog_feature or value is color_histogram_hsv
+
+
 def _is_forwarder(fn):
-    """True when ``fn`` is a Python function of exactly one argument whose body only loads
-    constants, numbers (globals or closure cells), one of our functions and its argument, and makes
-    exactly one call: then every call does what the first one did."""
+    """True when ``fn`` is a Python function of exactly one argument whose body only loads its
+    argument, constants, numbers and one of our functions (from globals, closure cells, or as an
+    attribute of a module), and makes exactly one call: then every call does what the first did."""
     if not isinstance(fn, types.FunctionType):
         return False
     code = fn.__code__
     if code.co_argcount != 1 or code.co_kwonlyargcount or code.co_flags & 0x0C:  # *args / **kwargs
         return False
+    cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
     calls = 0
+    module = None  # the module just loaded: only an attribute load may follow it
     for ins in dis.get_instructions(code):
-        if ins.opname not in _FORWARDER_OPS:
+        op = ins.opname
+        if op not in _FORWARDER_OPS or (module is not None and op not in ("LOAD_ATTR", "LOAD_METHOD", "CACHE")):
             return False
-        calls += ins.opname in _CALL_OPS
-    if calls != 1:
-        return False
-    ours = (hog_feature, color_histogram_hsv)
-    for name in code.co_names:
-        value = fn.__globals__.get(name)
-        if not (any(value is f for f in ours) or _plain([value])):
-            return False
-    for cell in fn.__closure__ or ():
-        try:
-            value = cell.cell_contents
-        except ValueError:  # empty cell
-            return False
-        if not (any(value is f for f in ours) or _plain([value])):
-            return False
-    return all(c is None or isinstance(c, (str, tuple)) or _plain([c]) for c in code.co_consts)
+        calls += op in _CALL_OPS
+        if op in ("LOAD_GLOBAL", "LOAD_DEREF"):
+            if op == "LOAD_GLOBAL":
+                if ins.argval not in fn.__globals__:
+                    return False
+                value = fn.__globals__[ins.argval]
+            else:
+                try:
+                    value = cells[ins.argval].cell_contents
+                except (KeyError, ValueError):  # not a free variable, or an empty cell
+                    return False
+            if isinstance(value, types.ModuleType):
+                module = value
+            elif not (_ours(value) or _plain([value])):
+                return False
+        elif op in ("LOAD_ATTR", "LOAD_METHOD"):
+            if module is None or not _ours(module.__dict__.get(ins.argval)):
+                return False
+            module = None
+        elif op == "LOAD_CONST":
+            c = ins.argval
+            if not (c is None or isinstance(c, (str, tuple)) or _plain([c])):
+                return False
+    return calls == 1 and module is None

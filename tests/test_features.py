@@ -266,6 +266,17 @@ def test_hist_ties_and_greys_and_extremes():
                                           R.color_histogram_hsv(im.astype(dtype), nbin=nbin))
 
 
+def test_hist_nan_pixels_count_as_hue_zero_like_matplotlib():
+    rng = np.random.default_rng(13)
+    for dtype in (np.float64, np.float32):
+        im = _pixels(rng, (6, 7, 3), dtype)
+        im[1, 2, 0] = np.nan
+        im[4, 4] = np.nan
+        im[0, 0, 2] = -3.0  # below 0, but the image's minimum is NaN: matplotlib lets it pass
+        for nbin in (4, 10):
+            np.testing.assert_array_equal(F.color_histogram_hsv(im, nbin=nbin), R.color_histogram_hsv(im, nbin=nbin))
+
+
 def test_hist_range_errors_match_matplotlib():
     too_big = np.full((2, 2, 3), 300.0)
     negative = np.full((2, 2, 3), -1.0)

@@ -429,45 +429,55 @@ pub fn hsv_hist_batch<P: Pixel, T: Real>(
     let nbin = edges.len() - 1;
     let db: Vec<f64> = edges.windows(2).map(|e| e[1] - e[0]).collect();
     let xm = T::of(xmax);
-    let (six, one, two, four) = (T::of(6.0), T::one(), T::of(2.0), T::of(4.0));
-    let (first, last) = (edges[0], edges[nbin]);
+    let one = T::one();
+    let bins = Bins::new(edges);
+    let npx = h * w;
     par_images(n, nbin, out, |img, row| {
-        // One pass: the hue histogram, and matplotlib's range checks (reported in its order after).
+        // Pass 1 (strided reads): the channels divided by xmax, planar, and matplotlib's range
+        // checks (reported below in its order). NaN-propagating max/min without data-dependent
+        // branches: NaN is tracked by a flag, and the sign of a zero max/min changes nothing.
+        let mut planes = Vec::new();
+        planes
+            .try_reserve_exact(4 * npx)
+            .map_err(|_| KernelError::OutOfMemory {
+                what: "the hue buffers",
+            })?;
+        planes.resize(4 * npx, T::zero());
+        let (rp, rest) = planes.split_at_mut(npx);
+        let (gp, rest) = rest.split_at_mut(npx);
+        let (bp, xp) = rest.split_at_mut(npx);
         let mut max_of_max = T::neg_infinity();
         let mut min_all = T::infinity();
         let mut too_big = false;
-        let mut counts = vec![0u64; nbin];
+        let mut saw_nan = false;
         for y in 0..h {
             for x in 0..w {
+                let k = y * w + x;
                 let r = T::of(imgs.at(img, y, x, 0).wide()) / xm;
                 let g = T::of(imgs.at(img, y, x, 1).wide()) / xm;
                 let b = T::of(imgs.at(img, y, x, 2).wide()) / xm;
-                let mx = r.nan_max(g).nan_max(b);
-                let mn = nan_min(nan_min(r, g), b);
+                let nan = r.is_nan() | g.is_nan() | b.is_nan();
+                let mx = r.max(g).max(b);
+                saw_nan |= nan;
                 too_big |= mx > one;
-                max_of_max = max_of_max.nan_max(mx);
-                min_all = nan_min(min_all, mn);
-                let delta = mx - mn;
-                let mut hue = T::zero();
-                if delta > T::zero() {
-                    hue = if b == mx {
-                        four + (r - g) / delta
-                    } else if g == mx {
-                        two + (b - r) / delta
-                    } else if r == mx {
-                        (g - b) / delta
-                    } else {
-                        T::zero()
-                    };
-                }
-                let v = (py_mod1(hue / six) * xm).wide();
-                if nbin == 0 || !(v >= first && v <= last) {
-                    continue; // outside the edges, or NaN
-                }
-                // the last i with edges[i] <= v, among the nbin left edges
-                let i = edges[..nbin].partition_point(|&e| e <= v) - 1;
+                max_of_max = max_of_max.max(mx);
+                min_all = min_all.min(r.min(g).min(b));
+                (rp[k], gp[k], bp[k]) = (r, g, b);
+            }
+        }
+        // Pass 2 (branch-free, vectorised): hue / 6 of every pixel.
+        hue_sixths(rp, gp, bp, xp);
+        // Pass 3: (hue / 6) mod 1 * xmax, binned. A pixel with a NaN has hue 0 in matplotlib.
+        let mut counts = vec![0u64; nbin];
+        for k in 0..npx {
+            let nan = rp[k].is_nan() | gp[k].is_nan() | bp[k].is_nan();
+            let sixth = if nan { T::zero() } else { xp[k] };
+            if let Some(i) = bins.find((py_mod1(sixth) * xm).wide()) {
                 counts[i] += 1;
             }
+        }
+        if saw_nan {
+            (max_of_max, min_all) = (T::nan(), T::nan()); // np.max / np.min of the image
         }
         if too_big {
             return Err(KernelError::value(
@@ -495,29 +505,114 @@ pub fn hsv_hist_batch<P: Pixel, T: Real>(
     })
 }
 
-/// NumPy's `minimum`: NaN wins.
-#[inline(always)]
-fn nan_min<T: Real>(a: T, b: T) -> T {
-    if a.is_nan() || a < b {
-        a
-    } else if b.is_nan() {
-        b
-    } else {
-        b.min(a)
+/// np.histogram's bin of a value for monotonic `edges`: the last `i < nbin` with `edges[i] <= v`,
+/// for `edges[0] <= v <= edges[nbin]` (so the last bin is closed); `None` outside and for NaN. A
+/// guess from the bin width (exact for linspace edges up to rounding) is settled by comparisons
+/// with the edges themselves, so the answer never depends on the guess.
+struct Bins<'a> {
+    edges: &'a [f64],
+    nbin: usize,
+    first: f64,
+    last: f64,
+    scale: f64,
+}
+
+impl<'a> Bins<'a> {
+    fn new(edges: &'a [f64]) -> Self {
+        let nbin = edges.len() - 1;
+        let (first, last) = (edges[0], edges[nbin]);
+        let span = last - first;
+        let scale = if span > 0.0 && span.is_finite() {
+            nbin as f64 / span
+        } else {
+            0.0
+        };
+        Bins {
+            edges,
+            nbin,
+            first,
+            last,
+            scale,
+        }
     }
+
+    #[inline(always)]
+    fn find(&self, v: f64) -> Option<usize> {
+        if self.nbin == 0 || !(v >= self.first && v <= self.last) {
+            return None;
+        }
+        let e = self.edges;
+        let guess = ((v - self.first) * self.scale) as usize; // saturating; NaN impossible here
+        let mut i = guess.min(self.nbin - 1);
+        if e[i] > v || (i + 1 < self.nbin && e[i + 1] <= v) {
+            i = e[..self.nbin].partition_point(|&x| x <= v) - 1;
+        }
+        Some(i)
+    }
+}
+
+/// matplotlib's hue / 6 for pixels without NaN (theirs is fixed up by the caller): with M = max,
+/// delta = M - min: 0 unless delta > 0, else 4 + (r-g)/delta if b == M, else 2 + (b-r)/delta if
+/// g == M, else (g-b)/delta (matplotlib assigns red, green, blue in turn: the last match wins).
+/// Selects only, so the loop vectorises; red's `0 + x` differs from x only for -0, which the mod
+/// that follows maps to +0 either way.
+#[inline(always)]
+fn hue_sixths_body<T: Real>(r: &[T], g: &[T], b: &[T], out: &mut [T]) {
+    let (zero, two, four, six) = (T::zero(), T::of(2.0), T::of(4.0), T::of(6.0));
+    let n = out.len();
+    let (r, g, b) = (&r[..n], &g[..n], &b[..n]);
+    for i in 0..n {
+        let (r, g, b) = (r[i], g[i], b[i]);
+        let mx = r.max(g).max(b);
+        let delta = mx - r.min(g).min(b);
+        let is_b = b == mx;
+        let is_g = (g == mx) & !is_b;
+        let base = if is_b {
+            four
+        } else if is_g {
+            two
+        } else {
+            zero
+        };
+        let num = if is_b {
+            r - g
+        } else if is_g {
+            b - r
+        } else {
+            g - b
+        };
+        let ok = (delta > zero) & (is_b | is_g | (r == mx));
+        let hue = if ok { base + num / delta } else { zero };
+        out[i] = hue / six;
+    }
+}
+
+fn hue_sixths<T: Real>(r: &[T], g: &[T], b: &[T], out: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        unsafe { hue_sixths_avx2(r, g, b, out) };
+        return;
+    }
+    hue_sixths_body(r, g, b, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn hue_sixths_avx2<T: Real>(r: &[T], g: &[T], b: &[T], out: &mut [T]) {
+    hue_sixths_body(r, g, b, out)
 }
 
 /// NumPy's `x % 1.0` for floats: fmod, moved into [0, 1) when negative; +0 for a zero result.
 #[inline(always)]
 fn py_mod1<T: Real>(x: T) -> T {
-    // fmod(x, 1) is x itself when |x| < 1 (the usual case here), and fmod is slow.
+    // fmod(x, 1) is x itself when |x| < 1 (always, for a hue / 6), and fmod is slow.
     let m = if x.abs() < T::one() { x } else { x % T::one() };
-    if m == T::zero() {
-        T::zero()
-    } else if m < T::zero() {
+    // A select, not a branch: `m + 0` turns -0 into +0 and changes nothing else.
+    if m < T::zero() {
         m + T::one()
     } else {
-        m
+        m + T::zero()
     }
 }
 
@@ -836,6 +931,36 @@ mod tests {
         hsv_hist_batch::<u8, f64>(&imgs, 255.0, &edges, true, &mut out).unwrap();
         assert!((out.iter().sum::<f64>() - 1.0).abs() < 1e-15);
         assert!((out[0] - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bins_follow_searchsorted_rules() {
+        let naive = |e: &[f64], v: f64| -> Option<usize> {
+            let n = e.len() - 1;
+            (0..n).find(|&i| e[i] <= v && (v < e[i + 1] || (i == n - 1 && v <= e[n])))
+        };
+        let sets: Vec<Vec<f64>> = vec![
+            (0..=10).map(|k| 25.5 * k as f64).collect(),
+            vec![0.0, 0.0, 1.0, 1.0, 1.0, 3.0],
+            vec![5.0, 5.0, 5.0],
+            vec![-1.0, 2.0],
+            vec![7.0],
+            (0..=25).map(|k| k as f64 * 255.0 / 25.0).collect(),
+        ];
+        for e in &sets {
+            let b = Bins::new(e);
+            let mut vals = vec![f64::NAN, f64::INFINITY, -f64::INFINITY, -0.0, 1e300];
+            for &x in e.iter() {
+                for d in -2i64..=2 {
+                    vals.push(f64::from_bits((x.to_bits() as i64 + d) as u64));
+                }
+            }
+            vals.extend((0..600).map(|k| k as f64 * 0.5 - 20.0));
+            for v in vals {
+                let want = if e.len() == 1 { None } else { naive(e, v) };
+                assert_eq!(b.find(v), want, "edges {e:?} v {v}");
+            }
+        }
     }
 
     #[test]

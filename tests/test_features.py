@@ -266,6 +266,31 @@ def test_hist_ties_and_greys_and_extremes():
                                           R.color_histogram_hsv(im.astype(dtype), nbin=nbin))
 
 
+def test_hist_layouts_and_broadcasts():
+    rng = np.random.default_rng(14)
+    base = _pixels(rng, (16, 12, 3))
+    want = R.color_histogram_hsv(base, nbin=12)
+    big = np.zeros((32, 30, 5))
+    big[::2, 3:15, 1:4] = base
+    views = [
+        np.asfortranarray(base),
+        big[::2, 3:15, 1:4],
+        np.ascontiguousarray(base[::-1, ::-1, ::-1])[::-1, ::-1, ::-1],
+        base.astype(">f8"),
+        base.astype(np.uint8)[:, :, :],
+    ]
+    raw = np.zeros(base.nbytes + 1, np.uint8)
+    un = np.ndarray(base.shape, np.float64, buffer=raw, offset=1)
+    un[...] = base
+    views.append(un)
+    for v in views:
+        np.testing.assert_array_equal(F.color_histogram_hsv(v, nbin=12), want)
+    pixel = np.array([10.0, 200.0, 90.0])
+    flat = np.broadcast_to(pixel, (16, 12, 3))  # zero strides
+    np.testing.assert_array_equal(F.color_histogram_hsv(flat, nbin=12), R.color_histogram_hsv(flat, nbin=12))
+    np.testing.assert_array_equal(F.hog_feature(flat), np.zeros(2 * 1 * 9))
+
+
 def test_hist_nan_pixels_count_as_hue_zero_like_matplotlib():
     rng = np.random.default_rng(13)
     for dtype in (np.float64, np.float32):

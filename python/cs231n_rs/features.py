@@ -211,11 +211,18 @@ def color_histogram_hsv(im, nbin=10, xmin=0, xmax=255, normalized=True):
 # Kernels
 
 
+def _readable(a):
+    """``readable(a)``, plus a copy when ``a`` is still unaligned (``np.ascontiguousarray`` returns
+    an unaligned C-contiguous array unchanged)."""
+    a = readable(a)
+    return a if a.flags.aligned else a.copy()
+
+
 def _pixels(a):
     """``a`` as a uint8, float32 or float64 array the kernels can read in place (other real dtypes
     are converted to float64, as ``np.dot`` with float weights does)."""
     if a.dtype == _U8 or a.dtype == _F32 or a.dtype == _F64:
-        return readable(a)
+        return _readable(a)
     return a.astype(np.float64)
 
 
@@ -295,7 +302,7 @@ def _hist_dtype(dtype, xmax, bins):
 
 
 def _hist_pixels(a, convert_to):
-    return readable(a) if convert_to is None else a.astype(convert_to)
+    return _readable(a) if convert_to is None else a.astype(convert_to)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -16,9 +16,17 @@ Differences from cs231n, all where cs231n's code fails:
   each, length ``(H // 8) * (W // 8) * 9`` -- where cs231n's raises a broadcasting ``ValueError``;
   pixels past the last whole cell are ignored, also when ``H % 8 >= 5`` (where cs231n's sampling
   yields an extra cell and fails).
-* Values agree with cs231n's to ~1e-13 rather than bit for bit: scipy's ``uniform_filter`` sums with
-  a running sum, we sum each cell directly; and ``np.dot``'s rounding in ``rgb2gray`` depends on the
-  BLAS, while the kernel computes ``(0.299 r + 0.587 g) + 0.144 b``.
+
+Agreement: ``color_histogram_hsv`` is bit for bit matplotlib's ``rgb_to_hsv`` + ``np.histogram``.
+HOG values agree with cs231n's to ~1e-13, not bit for bit (scipy's ``uniform_filter`` keeps a
+running sum along each line; we sum each cell directly). The gray image, though, is rounded exactly
+as ``np.dot`` rounds it on the running machine -- which depends on the BLAS and the CPU -- because two
+different colours can have exactly equal gray values and a one-ulp difference would move a pixel
+into another orientation bin (random 0..255 images hit such a pair about once in 500 images): the
+kernel's rounding rule is chosen once per process by comparison with ``np.dot`` (see
+:func:`_gray_rule`), and NumPy's own gray image is used when no rule matches or when ``np.dot``
+would not hand unit-stride pixels to the BLAS. Non-finite pixels give non-finite cells; scipy's
+running sum can also spread them into the following cells of cs231n's version.
 """
 
 import dis

@@ -506,3 +506,19 @@ def test_tour_features_stage_on_digits(tmp_path, capsys, np_seed):
     assert result["pipeline"] == "HOG+HSV"
     # HOG of 4x-upsampled 8x8 digits: ~0.88 val / ~0.90 test after 1500 iterations, a bit less quick
     assert 0.7 < result["val_acc"] <= 1 and 0.7 < result["test_acc"] <= 1, result
+
+
+def test_bench_has_feature_rows(tmp_path, capsys):
+    import json
+
+    from cs231n_rs.cli import main
+
+    path = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--only", "extract_features", "--json", str(path)]) == 0
+    rows = json.loads(path.read_text())["results"]
+    assert [r["kernel"] for r in rows] == [
+        "extract_features hog", "extract_features hsv nbin=10", "extract_features hog + hsv"
+    ]
+    for r in rows:
+        assert r["shape"] == "100x32x32x3" and r["reference_ms"] > 0 and r["ours_ms"] > 0
+    assert "per-image loop" in capsys.readouterr().out

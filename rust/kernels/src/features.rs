@@ -28,13 +28,7 @@ pub enum GrayRule {
 }
 
 impl GrayRule {
-    /// All rules, in the order the Python layer tries them.
-    pub const ALL: [GrayRule; 3] = [
-        GrayRule::FmaGreenFirst,
-        GrayRule::FmaInOrder,
-        GrayRule::Sequential,
-    ];
-
+    /// The rule numbered `i` at the Python boundary: 0 sequential, 1 fma green first, 2 fma in order.
     pub fn from_index(i: u8) -> KResult<Self> {
         match i {
             0 => Ok(GrayRule::Sequential),
@@ -433,9 +427,7 @@ pub fn hsv_hist_batch<P: Pixel, T: Real>(
     let bins = Bins::new(edges);
     let npx = h * w;
     par_images(n, nbin, out, |img, row| {
-        // Pass 1 (strided reads): the channels divided by xmax, planar, and matplotlib's range
-        // checks (reported below in its order). NaN-propagating max/min without data-dependent
-        // branches: NaN is tracked by a flag, and the sign of a zero max/min changes nothing.
+        // Pass 1 (strided reads): the channels, planar.
         let mut planes = Vec::new();
         planes
             .try_reserve_exact(4 * npx)
@@ -446,31 +438,32 @@ pub fn hsv_hist_batch<P: Pixel, T: Real>(
         let (rp, rest) = planes.split_at_mut(npx);
         let (gp, rest) = rest.split_at_mut(npx);
         let (bp, xp) = rest.split_at_mut(npx);
+        for y in 0..h {
+            for x in 0..w {
+                let k = y * w + x;
+                rp[k] = T::of(imgs.at(img, y, x, 0).wide());
+                gp[k] = T::of(imgs.at(img, y, x, 1).wide());
+                bp[k] = T::of(imgs.at(img, y, x, 2).wide());
+            }
+        }
+        // Pass 2 (branch-free, vectorised): channels / xmax in place, and hue / 6 of every pixel.
+        hue_sixths(rp, gp, bp, xm, xp);
+        // Pass 3: matplotlib's range checks (reported below in its order), and (hue / 6) mod 1 *
+        // xmax binned. NaN-propagating max/min without data-dependent branches: NaN is tracked by
+        // a flag, and the sign of a zero max/min changes nothing. A pixel with a NaN has hue 0.
         let mut max_of_max = T::neg_infinity();
         let mut min_all = T::infinity();
         let mut too_big = false;
         let mut saw_nan = false;
-        for y in 0..h {
-            for x in 0..w {
-                let k = y * w + x;
-                let r = T::of(imgs.at(img, y, x, 0).wide()) / xm;
-                let g = T::of(imgs.at(img, y, x, 1).wide()) / xm;
-                let b = T::of(imgs.at(img, y, x, 2).wide()) / xm;
-                let nan = r.is_nan() | g.is_nan() | b.is_nan();
-                let mx = r.max(g).max(b);
-                saw_nan |= nan;
-                too_big |= mx > one;
-                max_of_max = max_of_max.max(mx);
-                min_all = min_all.min(r.min(g).min(b));
-                (rp[k], gp[k], bp[k]) = (r, g, b);
-            }
-        }
-        // Pass 2 (branch-free, vectorised): hue / 6 of every pixel.
-        hue_sixths(rp, gp, bp, xp);
-        // Pass 3: (hue / 6) mod 1 * xmax, binned. A pixel with a NaN has hue 0 in matplotlib.
         let mut counts = vec![0u64; nbin];
         for k in 0..npx {
-            let nan = rp[k].is_nan() | gp[k].is_nan() | bp[k].is_nan();
+            let (r, g, b) = (rp[k], gp[k], bp[k]);
+            let nan = r.is_nan() | g.is_nan() | b.is_nan();
+            let mx = r.max(g).max(b);
+            saw_nan |= nan;
+            too_big |= mx > one;
+            max_of_max = max_of_max.max(mx);
+            min_all = min_all.min(r.min(g).min(b));
             let sixth = if nan { T::zero() } else { xp[k] };
             if let Some(i) = bins.find((py_mod1(sixth) * xm).wide()) {
                 counts[i] += 1;
@@ -551,18 +544,20 @@ impl<'a> Bins<'a> {
     }
 }
 
-/// matplotlib's hue / 6 for pixels without NaN (theirs is fixed up by the caller): with M = max,
+/// Divides the channels by `xm` in place, then matplotlib's hue / 6 for pixels without NaN (theirs is fixed up by the caller): with M = max,
 /// delta = M - min: 0 unless delta > 0, else 4 + (r-g)/delta if b == M, else 2 + (b-r)/delta if
 /// g == M, else (g-b)/delta (matplotlib assigns red, green, blue in turn: the last match wins).
 /// Selects only, so the loop vectorises; red's `0 + x` differs from x only for -0, which the mod
 /// that follows maps to +0 either way.
 #[inline(always)]
-fn hue_sixths_body<T: Real>(r: &[T], g: &[T], b: &[T], out: &mut [T]) {
+fn hue_sixths_body<T: Real>(r: &mut [T], g: &mut [T], b: &mut [T], xm: T, out: &mut [T]) {
     let (zero, two, four, six) = (T::zero(), T::of(2.0), T::of(4.0), T::of(6.0));
     let n = out.len();
-    let (r, g, b) = (&r[..n], &g[..n], &b[..n]);
+    let (r, g, b) = (&mut r[..n], &mut g[..n], &mut b[..n]);
     for i in 0..n {
-        let (r, g, b) = (r[i], g[i], b[i]);
+        let (rr, gg, bb) = (r[i] / xm, g[i] / xm, b[i] / xm);
+        (r[i], g[i], b[i]) = (rr, gg, bb);
+        let (r, g, b) = (rr, gg, bb);
         let mx = r.max(g).max(b);
         let delta = mx - r.min(g).min(b);
         let is_b = b == mx;
@@ -587,20 +582,20 @@ fn hue_sixths_body<T: Real>(r: &[T], g: &[T], b: &[T], out: &mut [T]) {
     }
 }
 
-fn hue_sixths<T: Real>(r: &[T], g: &[T], b: &[T], out: &mut [T]) {
+fn hue_sixths<T: Real>(r: &mut [T], g: &mut [T], b: &mut [T], xm: T, out: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        unsafe { hue_sixths_avx2(r, g, b, out) };
+        unsafe { hue_sixths_avx2(r, g, b, xm, out) };
         return;
     }
-    hue_sixths_body(r, g, b, out)
+    hue_sixths_body(r, g, b, xm, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn hue_sixths_avx2<T: Real>(r: &[T], g: &[T], b: &[T], out: &mut [T]) {
-    hue_sixths_body(r, g, b, out)
+unsafe fn hue_sixths_avx2<T: Real>(r: &mut [T], g: &mut [T], b: &mut [T], xm: T, out: &mut [T]) {
+    hue_sixths_body(r, g, b, xm, out)
 }
 
 /// NumPy's `x % 1.0` for floats: fmod, moved into [0, 1) when negative; +0 for a zero result.

@@ -11,6 +11,9 @@ __all__ = [
     "__version__",
     "gather_rows",
     "get_num_threads",
+    "gray_probe",
+    "hog_features",
+    "hsv_histograms",
     "knn_vote",
     "l2_distances",
     "linear_loss",
@@ -50,3 +53,8 @@ def solver_update(
     rule: _Rule, params: Any, grads: Mapping[str, _Float], configs: Mapping[str, Any]
 ) -> bool: ...
 def optim_out(shape: Tuple[int, ...], dtype: Any) -> _Float: ...
+def hog_features(imgs: npt.NDArray[np.generic], gray: bool = False, rule: int = 0) -> npt.NDArray[np.float64]: ...
+def hsv_histograms(
+    imgs: npt.NDArray[np.generic], xmax: float, edges: npt.NDArray[np.float64], density: bool, compute_f32: bool = False
+) -> npt.NDArray[np.float64]: ...
+def gray_probe(rgb: npt.NDArray[np.float64], rule: int) -> npt.NDArray[np.float64]: ...

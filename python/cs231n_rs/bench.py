@@ -71,6 +71,8 @@ class Sizes:
     optim_params: int = 10_000_000
     solver_params: int = 10
     solver_number: int = 2000
+    feature_images: int = 1000
+    feature_side: int = 32
 
     @classmethod
     def quick(cls):
@@ -91,6 +93,7 @@ class Sizes:
             fcn_batch=20,
             optim_params=1_000_000,
             solver_number=200,
+            feature_images=100,
         )
 
 
@@ -188,13 +191,14 @@ def run(args, argv=()):
 
 
 def all_cases(sizes):
+    """Every benchmark case, in running order (cases sharing arrays are adjacent)."""
     from ._bench_layers import layer_cases
 
-    """Every benchmark case, in running order (cases sharing arrays are adjacent)."""
     cases = _knn_cases(sizes, "float64") + _knn_cases(sizes, "float32")
     cases += _loss_cases(sizes, "float64")
     cases += [_train_case(sizes, name) for name in ("LinearSVM", "Softmax")]  # reuse the float64 rows
     cases += _loss_cases(sizes, "float32")
+    cases += _feature_cases(sizes)
     cases.append(_overhead_case(sizes))
     cases += layer_cases(sizes)
     cases += _optim_cases(sizes, "float64") + _optim_cases(sizes, "float32")
@@ -361,6 +365,43 @@ def _train_case(sizes, name):
         return Contenders(trainer(getattr(reference, name)), trainer(getattr(classifiers, name)), None)
 
     return Case(name + ".train", shape, "float64", "linear-float64", setup)
+
+
+FEATURES_FOOTNOTE = (
+    "extract_features over the batch: the reference runs cs231n's per-image loop over the NumPy "
+    "reference features (uniform filter written with NumPy, matplotlib's rgb_to_hsv, np.histogram)."
+)
+
+
+def _feature_cases(sizes):
+    """extract_features with HOG, the HSV hue histogram, and both (features.ipynb's list)."""
+    n, side = sizes.feature_images, sizes.feature_side
+    shape = "%dx%dx%dx3" % (n, side, side)
+    kinds = (("hog", ("hog",)), ("hsv nbin=10", ("hsv",)), ("hog + hsv", ("hog", "hsv")))
+    return [
+        Case("extract_features %s" % name, shape, "float64", "features", _feature_setup(sizes, parts),
+             footnote=FEATURES_FOOTNOTE)
+        for name, parts in kinds
+    ]
+
+
+def _feature_setup(sizes, parts):
+    def setup(pool):
+        from . import features, reference
+
+        if "imgs" not in pool:
+            rng = np.random.default_rng(DATA_SEED)
+            side = sizes.feature_side
+            pool["imgs"] = rng.integers(0, 256, (sizes.feature_images, side, side, 3)).astype(np.float64)
+        imgs = pool["imgs"]
+        nbin = 10
+        ours = {"hog": features.hog_feature, "hsv": lambda img: features.color_histogram_hsv(img, nbin=nbin)}
+        ref = {"hog": reference.hog_feature, "hsv": lambda img: reference.color_histogram_hsv(img, nbin=nbin)}
+        ours_fns, ref_fns = [ours[p] for p in parts], [ref[p] for p in parts]
+        return Contenders(lambda: reference.extract_features(imgs, ref_fns),
+                          lambda: features.extract_features(imgs, ours_fns), None)
+
+    return setup
 
 
 def _overhead_case(sizes):

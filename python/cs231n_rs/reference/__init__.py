@@ -7,6 +7,7 @@ bookkeeping: the nets' constructors, save and load (:mod:`cs231n_rs.classifiers.
 
 from . import fc_net, layer_utils, layers, optim
 from .fc_net import FullyConnectedNet, TwoLayerNet
+from .features import color_histogram_hsv, extract_features, hog_feature, rgb2gray, uniform_filter
 from .k_nearest_neighbor import KNearestNeighbor, compute_distances, predict_labels
 from .linear import (
     LinearClassifier,
@@ -37,4 +38,9 @@ __all__ = [
     "FullyConnectedNet",
     "optim",
     "Solver",
+    "rgb2gray",
+    "hog_feature",
+    "color_histogram_hsv",
+    "extract_features",
+    "uniform_filter",
 ]

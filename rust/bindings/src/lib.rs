@@ -6,6 +6,7 @@
 //! its dtype promotion and cs231n's conventions, is the Python package on top.
 
 mod convert;
+mod features;
 mod layers;
 mod linear;
 mod neighbors;
@@ -46,5 +47,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linear::register(m)?;
     layers::register(m)?;
     optim::register(m)?;
+    features::register(m)?;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod distances;
 pub mod dropout;
 pub mod elementwise;
 pub mod error;
+pub mod features;
 pub mod gather;
 pub mod knn;
 pub mod layout;

@@ -6,6 +6,17 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "affine_forward",
+    "affine_backward",
+    "relu_forward",
+    "relu_backward",
+    "mul",
+    "score_loss",
+    "channel_norm_forward",
+    "channel_norm_backward",
+    "group_norm_forward",
+    "group_norm_backward",
+    "dropout_forward",
     "MAX_THREADS",
     "NUM_THREADS_ENV_VAR",
     "__version__",
@@ -58,3 +69,35 @@ def hsv_histograms(
     imgs: npt.NDArray[np.generic], xmax: float, edges: npt.NDArray[np.float64], density: bool, compute_f32: bool = False
 ) -> npt.NDArray[np.float64]: ...
 def gray_probe(rgb: npt.NDArray[np.float64], rule: int) -> npt.NDArray[np.float64]: ...
+
+# layers (cs231n_rs.layers)
+def affine_forward(x: _Float, w: _Float, b: _Float) -> _Float: ...
+def affine_backward(
+    dout: _Float, x: _Float, w: _Float, need_dx: bool = True
+) -> Tuple[Optional[_Float], _Float, _Float]: ...
+def relu_forward(x: _Float) -> _Float: ...
+def relu_backward(dout: _Float, x: _Float) -> _Float: ...
+def mul(x: _Float, mask: _Float) -> _Float: ...
+def score_loss(kind: Literal["svm", "softmax"], x: _Float, y: _Int) -> Tuple[float, _Float]: ...
+def channel_norm_forward(
+    x: _Float,
+    c: int,
+    s: int,
+    eps: float,
+    gamma: _Float,
+    beta: _Float,
+    running_mean: Optional[_Float] = None,
+    running_var: Optional[_Float] = None,
+) -> Tuple[_Float, _Float, _Float]: ...
+def channel_norm_backward(
+    dout: _Float, x: _Float, c: int, s: int, mean: _Float, var: _Float, eps: float, gamma: _Float
+) -> Tuple[_Float, _Float, _Float]: ...
+def group_norm_forward(
+    x: _Float, c: int, s: int, groups: int, eps: float, gamma: _Float, beta: _Float
+) -> Tuple[_Float, _Float, _Float]: ...
+def group_norm_backward(
+    dout: _Float, x: _Float, c: int, s: int, groups: int, mean: _Float, var: _Float, eps: float, gamma: _Float
+) -> Tuple[_Float, _Float, _Float]: ...
+def dropout_forward(
+    x: _Float, p: float, key: npt.NDArray[np.uint32], pos: int
+) -> Tuple[_Float, _Float, npt.NDArray[np.uint32], int]: ...

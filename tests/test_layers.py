@@ -86,8 +86,8 @@ def test_affine_integer_and_mixed_dtypes_follow_numpy():
 
 
 def test_affine_large_is_thread_invariant(restore_threads):
-    x, w, b = rand(200, 300), rand(300, 250, seed=1), rand(250, seed=2)
-    dout = rand(200, 250, seed=3)
+    x, w, b = rand(600, 300), rand(300, 250, seed=1), rand(250, seed=2)  # 45M multiply-adds: 2 tiles
+    dout = rand(600, 250, seed=3)
     results = []
     for t in (1, 2, 3):
         cs231n_rs.set_num_threads(t)

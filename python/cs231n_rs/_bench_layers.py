@@ -1,5 +1,9 @@
 """``cs231n-rs bench`` rows of the layers and nets (issue 3): each row times a forward and a
-backward pass together, ours against :mod:`cs231n_rs.reference`, at the sizes the issue names."""
+backward pass together, ours against :mod:`cs231n_rs.reference`, at the sizes the issue names.
+
+Layers that take well under a millisecond are timed back to back (``per_call``: the best of five
+timeit runs of many calls), as a training loop calls them; a single call after the bench's pause
+would measure a cold CPU and cold caches on both sides instead."""
 
 import numpy as np
 
@@ -21,6 +25,24 @@ def layer_cases(sizes):
         ]
     cases += [_fcn_case(sizes, dtype) for dtype in ("float64", "float32")]
     return cases
+
+
+BACK_TO_BACK = (
+    "timed back to back, as a training loop calls it: best of 5 timeit runs of many calls per side "
+    "(a single call after a pause would time a cold CPU)."
+)
+
+
+def _case(*args, calls=None, **kwargs):
+    """A bench Case; with ``calls`` it is timed back to back (and footnoted so)."""
+    if calls is not None:
+        kwargs.update(per_call=calls, footnote=BACK_TO_BACK)
+    return _b.Case(*args, **kwargs)
+
+
+def _calls(sizes, slower):
+    """Calls per timeit run for a row about ``slower`` times slower than the call-overhead row."""
+    return max(2, sizes.overhead_number // slower)
 
 
 def _rand(pool, key, shape, dtype, scale=1.0):
@@ -78,7 +100,8 @@ def _norm_case(sizes, dtype, which):
 
         return _both(fwd_bwd)
 
-    return _b.Case(which + "_forward+backward", "x %dx%d, train" % (n, d), dtype, "norm-" + dtype, setup)
+    return _case(which + "_forward+backward", "x %dx%d, train" % (n, d), dtype, "norm-" + dtype, setup,
+                   calls=_calls(sizes, 10))
 
 
 def _relu_case(sizes, dtype):
@@ -96,7 +119,7 @@ def _relu_case(sizes, dtype):
 
         return _both(fwd_bwd)
 
-    return _b.Case("relu_forward+backward", "x %dx%d" % (n, d), dtype, "elem-" + dtype, setup)
+    return _case("relu_forward+backward", "x %dx%d" % (n, d), dtype, "elem-" + dtype, setup, calls=_calls(sizes, 20))
 
 
 def _dropout_case(sizes, dtype):
@@ -114,7 +137,8 @@ def _dropout_case(sizes, dtype):
 
         return _both(fwd_bwd)
 
-    return _b.Case("dropout_forward+backward", "x %dx%d, p 0.5" % (n, d), dtype, "elem-" + dtype, setup)
+    return _case("dropout_forward+backward", "x %dx%d, p 0.5" % (n, d), dtype, "elem-" + dtype, setup,
+                   calls=_calls(sizes, 40))
 
 
 def _score_loss_case(sizes, dtype, which):
@@ -125,7 +149,7 @@ def _score_loss_case(sizes, dtype, which):
         y = np.random.default_rng(_b.DATA_SEED).integers(0, c, n)
         return _both(lambda mod: lambda: getattr(mod, which)(x, y))
 
-    return _b.Case(which, "x %dx%d" % (n, c), dtype, "score-" + dtype, setup)
+    return _case(which, "x %dx%d" % (n, c), dtype, "score-" + dtype, setup, calls=_calls(sizes, 1))
 
 
 def _fcn_case(sizes, dtype):
@@ -147,4 +171,4 @@ def _fcn_case(sizes, dtype):
         return _b.Contenders(net(Reference), net(FullyConnectedNet), None)
 
     shape = "[100]*4, batchnorm, dropout 0.5, X %dx%d" % (n, d)
-    return _b.Case("FullyConnectedNet.loss", shape, dtype, "fcn-" + dtype, setup)
+    return _case("FullyConnectedNet.loss", shape, dtype, "fcn-" + dtype, setup, calls=_calls(sizes, 100))

@@ -706,7 +706,7 @@ def print_footnotes(cases, results, repeats, pause, threads):
                 "returns cached gradients: this is everything but the model)."
                 % (case.kernel, 1e3 * r["reference_ms"], 1e3 * r["ours_ms"], OVERHEAD_REPEATS, case.per_call)
             )
-        elif case.per_call:
+        elif case.per_call and case.group == "overhead":
             ref_us, ours_us = 1e3 * r["reference_ms"], 1e3 * r["ours_ms"]
             print(
                 "%s: reference %.2f us, ours %.2f us per call (best of %d x %d calls); "

@@ -90,7 +90,7 @@ impl<T> OutSlice<T> {
 }
 
 /// A new C-ordered array of shape `dims`, like `np.empty` (NumPy's own allocator, so large outputs
-/// get its huge-page advice and reuse of freed memory, as the reference's arrays do), with the
+/// get its huge-page advice; those of a megabyte or more come from [`crate::recycle`]), with the
 /// handle its kernel writes it through. Too large a shape is NumPy's MemoryError / ValueError.
 pub fn empty<'py, T: Element>(py: Python<'py>, dims: &[usize]) -> PyResult<(Bound<'py, PyAny>, OutSlice<T>)> {
     use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
@@ -98,9 +98,10 @@ pub fn empty<'py, T: Element>(py: Python<'py>, dims: &[usize]) -> PyResult<(Boun
     for &d in dims {
         shape.push(npy_intp::try_from(d).map_err(|_| PyMemoryError::new_err("array is too big"))?);
     }
-    // SAFETY: the arguments follow PyArray_NewFromDescr's contract; a NULL result sets an exception.
-    unsafe {
-        let ptr = PY_ARRAY_API.PyArray_NewFromDescr(
+    let len: usize = dims.iter().product();
+    let mut make = || unsafe {
+        // SAFETY: the arguments follow PyArray_NewFromDescr's contract; a NULL result sets an exception.
+        PY_ARRAY_API.PyArray_NewFromDescr(
             py,
             npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
             T::get_dtype(py).into_dtype_ptr(),
@@ -110,12 +111,19 @@ pub fn empty<'py, T: Element>(py: Python<'py>, dims: &[usize]) -> PyResult<(Boun
             std::ptr::null_mut(),
             0,
             std::ptr::null_mut(),
-        );
-        if ptr.is_null() {
-            return Err(PyErr::fetch(py));
-        }
+        )
+    };
+    let ptr = if len.saturating_mul(std::mem::size_of::<T>()) >= crate::recycle::MIN_BYTES {
+        crate::recycle::with_handler(py, make)?
+    } else {
+        make()
+    };
+    if ptr.is_null() {
+        return Err(PyErr::fetch(py));
+    }
+    // SAFETY: a new, C-ordered array of `len` elements of T that only this function has seen.
+    unsafe {
         let data = (*(ptr as *mut npyffi::PyArrayObject)).data as *mut T;
-        let len = dims.iter().product();
         Ok((Bound::from_owned_ptr(py, ptr), OutSlice { ptr: data, len }))
     }
 }

@@ -11,6 +11,7 @@ mod layers;
 mod linear;
 mod neighbors;
 mod optim;
+mod recycle;
 
 use convert::run;
 use pyo3::prelude::*;

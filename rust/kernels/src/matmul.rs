@@ -173,8 +173,10 @@ impl<'a, T: Real> MatRef<'a, T> {
 /// Split of one GEMM into tiles: fixed by the shape alone, so every output element is reduced in
 /// the same order whatever the thread count.
 const MAX_TILES: usize = 8;
-/// Below this many multiply-adds a GEMM runs as one tile (threads cost more than they save).
-const PARALLEL_MIN_WORK: usize = 1 << 20;
+/// Multiply-adds per tile at least: every tile packs the whole shared operand again, so small
+/// tiles cost more in packing than they gain in parallelism. Tile counts are powers of two, which
+/// keeps 2 or 4 threads evenly loaded.
+const TILE_MIN_WORK: usize = 1 << 24;
 /// Tiles are multiples of this many rows or columns (equal tiles keep both threads busy to the end).
 const TILE_QUANTUM: usize = 16;
 
@@ -190,17 +192,16 @@ where
     assert_eq!(dst.len(), m * n, "par_gemm: dst has the wrong length");
     let split_rows = m >= n;
     let len = if split_rows { m } else { n };
-    let tiles = if m.saturating_mul(n).saturating_mul(k) < PARALLEL_MIN_WORK {
-        1
-    } else {
-        MAX_TILES.min(len.div_ceil(TILE_QUANTUM)).max(1)
-    };
-    let step = len.div_ceil(tiles).div_ceil(TILE_QUANTUM) * TILE_QUANTUM;
-    let count = len.div_ceil(step.max(1)).max(1);
+    let work = m.saturating_mul(n).saturating_mul(k);
+    let mut tiles = 1;
+    while tiles < MAX_TILES && work / (2 * tiles) >= TILE_MIN_WORK && len / (2 * tiles) >= TILE_QUANTUM {
+        tiles *= 2;
+    }
+    // tile t covers [edge(t), edge(t + 1)): equal shares rounded to the quantum
+    let edge = |t: usize| if t == tiles { len } else { t * len / tiles / TILE_QUANTUM * TILE_QUANTUM };
     let base = dst.as_mut_ptr() as usize;
-    crate::threads::for_each_index(count, |t| {
-        let start = t * step;
-        let end = (start + step).min(len);
+    crate::threads::for_each_index(tiles, |t| {
+        let (start, end) = (edge(t), edge(t + 1));
         let (i0, j0, rows, cols) = if split_rows {
             (start, 0, end - start, n)
         } else {
@@ -237,7 +238,7 @@ mod tests {
 
     #[test]
     fn par_gemm_matches_loops_for_any_layout_and_threads() {
-        let (m, k, n) = (150, 97, 203);
+        let (m, k, n) = (400, 300, 403); // 48M multiply-adds: two tiles
         let a: Vec<f64> = (0..m * k).map(|x| ((x * 7 % 13) as f64) * 0.25 - 1.5).collect();
         let b: Vec<f64> = (0..k * n).map(|x| (x as f64 * 0.1).sin()).collect();
         let bt: Vec<f64> = (0..n * k).map(|x| b[(x % k) * n + x / k]).collect();

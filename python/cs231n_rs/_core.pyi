@@ -17,6 +17,8 @@ __all__ = [
     "group_norm_forward",
     "group_norm_backward",
     "dropout_forward",
+    "dropout_forward_live",
+    "l2_reg",
     "MAX_THREADS",
     "NUM_THREADS_ENV_VAR",
     "__version__",
@@ -101,3 +103,5 @@ def group_norm_backward(
 def dropout_forward(
     x: _Float, p: float, key: npt.NDArray[np.uint32], pos: int
 ) -> Tuple[_Float, _Float, npt.NDArray[np.uint32], int]: ...
+def dropout_forward_live(x: _Float, p: float, address: int) -> Tuple[_Float, _Float]: ...
+def l2_reg(w: _Float, dw: _Float, reg: float) -> float: ...

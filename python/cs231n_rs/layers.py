@@ -418,8 +418,28 @@ def dropout_forward(x, dropout_param):
     return out.astype(xa.dtype, copy=False), (dropout_param, mask)
 
 
+def _global_mt19937():
+    """(state address, lock) of NumPy's global legacy generator, or None where this NumPy does not
+    expose them (then the state goes through get_state / set_state)."""
+    try:
+        bitgen = np.random.mtrand._rand._bit_generator
+        if type(bitgen).__name__ != "MT19937":
+            return None
+        return bitgen.ctypes.state_address, bitgen.lock
+    except Exception:
+        return None
+
+
 def _draw_mask(x_flat, p):
-    """(mask, out) of inverted dropout on a flat float array, drawing from NumPy's global RNG."""
+    """(mask, out) of inverted dropout on a flat float array, drawing from NumPy's global RNG.
+
+    The MT19937 stream is continued in Rust on the generator's own state (under its lock, as
+    NumPy's methods hold it), so the draws and the state afterwards are NumPy's exactly."""
+    live = _global_mt19937()
+    if live is not None:
+        address, lock = live
+        with lock:
+            return _core.dropout_forward_live(x_flat, p, address)
     name, key, pos, has_gauss, cached = np.random.get_state()
     mask, out, key, pos = _core.dropout_forward(x_flat, p, key, pos)
     np.random.set_state((name, key, pos, has_gauss, cached))

@@ -13,7 +13,8 @@ from .. import _core
 from ..layer_utils import _affine_norm_relu_backward, _affine_relu_backward
 from ..layer_utils import *
 from ..layers import *
-from ..layers import _affine_backward
+from ..layers import _FLOATS, _affine_backward, _flat
+from .._validate import readable
 from ..reference import fc_net as _ref
 
 __all__ = ["TwoLayerNet", "FullyConnectedNet"]
@@ -27,11 +28,14 @@ def _astype(X, dtype):
 
 
 def _add_reg(loss, grads, params, names, reg):
-    """loss + 0.5 * reg * sum ||W||^2 over ``names``; grads[W] += reg * W."""
+    """loss + 0.5 * reg * sum ||W||^2 over ``names``; grads[W] += reg * W (one fused pass each)."""
     for name in names:
-        w = params[name]
-        loss += 0.5 * reg * np.sum(w * w)
-        grads[name] += reg * w
+        w, dw = np.asarray(params[name]), grads[name]
+        if w.dtype == dw.dtype and w.dtype in _FLOATS and w.shape == dw.shape and dw.flags.c_contiguous:
+            loss += 0.5 * reg * w.dtype.type(_core.l2_reg(_flat(readable(w)), dw.reshape(-1), reg))
+        else:
+            loss += 0.5 * reg * np.sum(w * w)
+            grads[name] = dw + reg * w
     return loss
 
 

@@ -6,7 +6,7 @@ use crate::convert::{empty, flat, ints, run, typed1, typed2, Mat, Vec1};
 use cs231n_kernels::error::checked_len;
 use cs231n_kernels::linear_loss::{Hinge, SoftmaxCrossEntropy};
 use cs231n_kernels::matmul::MatRef;
-use cs231n_kernels::mt19937::MtState;
+use cs231n_kernels::mt19937::{MtState, STATE_LEN};
 use cs231n_kernels::norm::NormShape;
 use cs231n_kernels::score_loss::score_loss as score_loss_kernel;
 use cs231n_kernels::KernelError;
@@ -420,7 +420,83 @@ fn dropout_forward<'py>(
     by_dtype!(Vec1, x, x => dropout_impl(py, x, p, key, pos))
 }
 
+fn l2_reg_impl<T: Real + Element>(
+    py: Python<'_>,
+    w: PyReadonlyArray1<'_, T>,
+    dw: &Arr<'_>,
+    reg: f64,
+) -> PyResult<f64> {
+    let mut dw = dw.extract::<numpy::PyReadwriteArray1<'_, T>>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(format!("dw: expected a writable 1-D {} array", T::NAME))
+    })?;
+    let ws = flat(&w);
+    let dws = dw
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err("dw: expected a contiguous array"))?;
+    run(py, || Ok(elementwise::l2_reg(&ws, dws, T::of(reg))?.wide()))
+}
+
+/// sum(w * w), doing dw += reg * w in place (flat arrays; dw contiguous and writable).
+#[pyfunction]
+fn l2_reg<'py>(py: Python<'py>, w: Vec1<'py>, dw: Arr<'py>, reg: f64) -> PyResult<f64> {
+    by_dtype!(Vec1, w, w => l2_reg_impl(py, w, &dw, reg))
+}
+
+/// NumPy's `mt19937_state` (numpy/random/src/mt19937/mt19937.h): the key and the position.
+#[repr(C)]
+struct NumpyMtState {
+    key: [u32; STATE_LEN],
+    pos: std::os::raw::c_int,
+}
+
+fn dropout_live_impl<'py, T: Real + Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, T>,
+    p: f64,
+    address: usize,
+) -> PyResult<(Arr<'py>, Arr<'py>)> {
+    let xs = flat(&x);
+    let (mask_arr, mut mask) = empty::<T>(py, &[xs.len()])?;
+    let (out_arr, mut out) = empty::<T>(py, &[xs.len()])?;
+    let live = address as *mut NumpyMtState;
+    // SAFETY: the caller passes `MT19937.ctypes.state_address` of a live generator and holds its
+    // lock; the struct is read here and written back below, nowhere else meanwhile.
+    let (key, pos) = unsafe { ((*live).key.to_vec(), (*live).pos) };
+    let pos = usize::try_from(pos)
+        .map_err(|_| PyValueError::new_err("the MT19937 state has a negative position"))?;
+    let mut state = MtState::new(key, pos).map_err(crate::convert::to_pyerr)?;
+    let state = run(py, || {
+        dropout::dropout_forward(&mut state, p, &xs, mask.get(), out.get())?;
+        Ok(state)
+    })?;
+    // SAFETY: as above.
+    unsafe {
+        (*live).key.copy_from_slice(&state.key);
+        (*live).pos = state.pos as std::os::raw::c_int;
+    }
+    Ok((mask_arr, out_arr))
+}
+
+/// (mask, out) of inverted dropout of a flat x, drawing `np.random.rand` from a live MT19937 state
+/// (`address` = its `ctypes.state_address`; the caller holds the generator's lock) and advancing it.
+#[pyfunction]
+fn dropout_forward_live<'py>(
+    py: Python<'py>,
+    x: Vec1<'py>,
+    p: f64,
+    address: usize,
+) -> PyResult<(Arr<'py>, Arr<'py>)> {
+    if address == 0 {
+        return Err(PyValueError::new_err(
+            "address: expected the address of an MT19937 state, got 0",
+        ));
+    }
+    by_dtype!(Vec1, x, x => dropout_live_impl(py, x, p, address))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(dropout_forward_live, m)?)?;
+    m.add_function(wrap_pyfunction!(l2_reg, m)?)?;
     m.add_function(wrap_pyfunction!(affine_forward, m)?)?;
     m.add_function(wrap_pyfunction!(affine_backward, m)?)?;
     m.add_function(wrap_pyfunction!(relu_forward, m)?)?;

@@ -80,6 +80,35 @@ pub fn mul<T: Real>(x: &[T], mask: &[T], out: &mut [T]) -> KResult<()> {
     Ok(())
 }
 
+/// L2 regularization of a weight matrix, in one pass:  returns sum(w * w)  and does
+/// dw += reg * w  in place. Partial sums of fixed chunks are added in chunk order.
+pub fn l2_reg<T: Real>(w: &[T], dw: &mut [T], reg: T) -> KResult<T> {
+    check_same("dw", dw.len(), w.len())?;
+    let mut partial = vec![T::zero(); w.len().div_ceil(CHUNK)];
+    let parts = crate::threads::Disjoint::new(&mut partial);
+    threads::for_each_chunk_mut(dw, CHUNK, |c, part| {
+        let ws = &w[c * CHUNK..c * CHUNK + part.len()];
+        let sum = crate::wide!({
+            let mut acc = [T::zero(); 8];
+            for (d8, w8) in part.chunks_exact_mut(8).zip(ws.chunks_exact(8)) {
+                for k in 0..8 {
+                    acc[k] += w8[k] * w8[k];
+                    d8[k] += reg * w8[k];
+                }
+            }
+            let tail = part.len() / 8 * 8;
+            for (d, &v) in part[tail..].iter_mut().zip(&ws[tail..]) {
+                acc[0] += v * v;
+                *d += reg * v;
+            }
+            acc.iter().fold(T::zero(), |a, &b| a + b)
+        });
+        // SAFETY: chunk c's slot is written by this task only.
+        unsafe { parts.part(c, 1)[0] = sum };
+    });
+    Ok(partial.iter().fold(T::zero(), |a, &b| a + b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +130,16 @@ mod tests {
         assert_eq!(&dx[3..5], &[0.0, 4.0]);
         assert!(dx[5].is_nan());
         assert!(relu_backward(&dout[..5], &x, &mut dx).is_err());
+    }
+
+    #[test]
+    fn l2_reg_sums_squares_and_adds_the_gradient() {
+        let w: Vec<f64> = (0..100_001).map(|i| (i % 7) as f64 - 3.0).collect();
+        let mut dw = vec![1.0; w.len()];
+        let s = l2_reg(&w, &mut dw, 0.5).unwrap();
+        assert_eq!(s, w.iter().map(|v| v * v).sum::<f64>());
+        assert!(dw.iter().zip(&w).all(|(d, v)| *d == 1.0 + 0.5 * v));
+        assert!(l2_reg(&w, &mut dw[..5], 0.5).is_err());
     }
 
     #[test]

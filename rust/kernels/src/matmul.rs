@@ -173,10 +173,12 @@ impl<'a, T: Real> MatRef<'a, T> {
 /// Split of one GEMM into tiles: fixed by the shape alone, so every output element is reduced in
 /// the same order whatever the thread count.
 const MAX_TILES: usize = 8;
-/// Multiply-adds per tile at least: every tile packs the whole shared operand again, so small
-/// tiles cost more in packing than they gain in parallelism. Tile counts are powers of two, which
-/// keeps 2 or 4 threads evenly loaded.
-const TILE_MIN_WORK: usize = 1 << 24;
+/// Multiply-adds per tile at least (below, waking a thread costs more than it saves).
+const TILE_MIN_WORK: usize = 1 << 20;
+/// And at least this many multiply-adds per element of the operand every tile packs again (B when
+/// rows are split, A when columns are): more tiles would spend more on packing than they gain.
+/// Tile counts are powers of two, which keeps 2 or 4 threads evenly loaded.
+const WORK_PER_PACKED: usize = 64;
 /// Tiles are multiples of this many rows or columns (equal tiles keep both threads busy to the end).
 const TILE_QUANTUM: usize = 16;
 
@@ -194,11 +196,19 @@ where
     let len = if split_rows { m } else { n };
     let work = m.saturating_mul(n).saturating_mul(k);
     let mut tiles = 1;
-    while tiles < MAX_TILES && work / (2 * tiles) >= TILE_MIN_WORK && len / (2 * tiles) >= TILE_QUANTUM {
+    let shared = if split_rows { k * n } else { m * k };
+    let floor = TILE_MIN_WORK.max(shared.saturating_mul(WORK_PER_PACKED));
+    while tiles < MAX_TILES && work / (2 * tiles) >= floor && len / (2 * tiles) >= TILE_QUANTUM {
         tiles *= 2;
     }
     // tile t covers [edge(t), edge(t + 1)): equal shares rounded to the quantum
-    let edge = |t: usize| if t == tiles { len } else { t * len / tiles / TILE_QUANTUM * TILE_QUANTUM };
+    let edge = |t: usize| {
+        if t == tiles {
+            len
+        } else {
+            t * len / tiles / TILE_QUANTUM * TILE_QUANTUM
+        }
+    };
     let base = dst.as_mut_ptr() as usize;
     crate::threads::for_each_index(tiles, |t| {
         let (start, end) = (edge(t), edge(t + 1));

@@ -51,7 +51,8 @@ def readable(a):
     Views can have byte strides that are not a multiple of the item size (a field of a packed
     structured array) or start at an unaligned address; the kernels need whole-element strides.
     """
-    if a.flags.aligned and all(st % a.itemsize == 0 for st in a.strides):
+    flags = a.flags
+    if flags.aligned and (flags.c_contiguous or all(st % a.itemsize == 0 for st in a.strides)):
         return a
     # np.ascontiguousarray returns an unaligned C-contiguous array unchanged: always copy
     return np.array(a, order="C", copy=True)

@@ -7,6 +7,8 @@ mutated as cs231n's are (``bn_param['running_mean']`` / ``['running_var']``). Dt
 promotion of the inputs; float32 stays float32.
 """
 
+import math
+
 import numpy as np
 
 from . import _core
@@ -60,11 +62,11 @@ def _same_shape(a, a_name, b, b_name):
 
 def _rows(x, name):
     """``x`` (N, d_1, ..., d_k) as an (N, D) view (a copy only when NumPy's reshape needs one)."""
+    if x.ndim == 2:
+        return x
     if x.ndim < 1:
         raise ValueError("%s: expected an array of shape (N, d_1, ..., d_k), got a scalar" % name)
-    n = x.shape[0]
-    d = int(np.prod(x.shape[1:], dtype=np.int64))
-    return x.reshape(n, d)
+    return x.reshape(x.shape[0], math.prod(x.shape[1:]))
 
 
 def _matrix(x, name, doc):
@@ -268,8 +270,12 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     xa = as_array(x, "x")
     _matrix(xa, "x", "(N, D)")
     D = xa.shape[1]
-    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=xa.dtype))
-    running_var = bn_param.get("running_var", np.zeros(D, dtype=xa.dtype))
+    running_mean = bn_param.get("running_mean")
+    if running_mean is None:
+        running_mean = np.zeros(D, dtype=xa.dtype)
+    running_var = bn_param.get("running_var")
+    if running_var is None:
+        running_var = np.zeros(D, dtype=xa.dtype)
     if mode == "train":
         xw, g, b, result = _norm_inputs(xa, gamma, beta)
         out, mean, var = _core.channel_norm_forward(xw, D, 1, float(eps), g, b)

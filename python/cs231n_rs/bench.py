@@ -378,11 +378,25 @@ def _feature_cases(sizes):
     n, side = sizes.feature_images, sizes.feature_side
     shape = "%dx%dx%dx3" % (n, side, side)
     kinds = (("hog", ("hog",)), ("hsv nbin=10", ("hsv",)), ("hog + hsv", ("hog", "hsv")))
-    return [
+    cases = [
         Case("extract_features %s" % name, shape, "float64", "features", _feature_setup(sizes, parts),
              footnote=FEATURES_FOOTNOTE)
         for name, parts in kinds
     ]
+    cases.append(Case("hog_feature (one image)", "%dx%dx3" % (side, side), "float64", "features",
+                      _hog_one_setup(sizes), per_call=max(2, sizes.overhead_number // 10)))
+    return cases
+
+
+def _hog_one_setup(sizes):
+    def setup(pool):
+        from . import features, reference
+
+        img = np.random.default_rng(DATA_SEED).integers(0, 256, (sizes.feature_side, sizes.feature_side, 3))
+        img = img.astype(np.float64)
+        return Contenders(lambda: reference.hog_feature(img), lambda: features.hog_feature(img), None)
+
+    return setup
 
 
 def _feature_setup(sizes, parts):

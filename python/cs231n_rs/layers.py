@@ -308,12 +308,8 @@ def batchnorm_backward(dout, cache):
     - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
     - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
     """
-    x, g, mean, var, eps = cache
-    da = _dout_like(dout, x)
-    work = da.dtype
-    D = x.shape[1]
-    mean, var = _work(mean, work), _work(var, work)
-    return _core.channel_norm_backward(da, _work(x, work), D, 1, mean, var, float(eps), _work(g, work))
+    return _norm_backward(dout, cache, lambda da, x, D, m, v, eps, g: _core.channel_norm_backward(
+        da, x, D, 1, m, v, eps, g))
 
 
 def batchnorm_backward_alt(dout, cache):
@@ -324,6 +320,15 @@ def batchnorm_backward_alt(dout, cache):
     mean(dout * x_hat))).
     """
     return batchnorm_backward(dout, cache)
+
+
+def _norm_backward(dout, cache, kernel):
+    """(dx, dgamma, dbeta) of a norm layer from its cache (x, gamma, mean, var, eps): ``kernel`` gets
+    everything in dout's and x's common dtype."""
+    x, g, mean, var, eps = cache
+    da = _dout_like(dout, x)
+    work = da.dtype
+    return kernel(da, _work(x, work), x.shape[1], _work(mean, work), _work(var, work), float(eps), _work(g, work))
 
 
 def _dout_like(dout, x):
@@ -370,12 +375,8 @@ def layernorm_backward(dout, cache):
     - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
     - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
     """
-    x, g, mean, var, eps = cache
-    da = _dout_like(dout, x)
-    work = da.dtype
-    D = x.shape[1]
-    mean, var = _work(mean, work), _work(var, work)
-    return _core.group_norm_backward(da, _work(x, work), D, 1, 1, mean, var, float(eps), _work(g, work))
+    return _norm_backward(dout, cache, lambda da, x, D, m, v, eps, g: _core.group_norm_backward(
+        da, x, D, 1, 1, m, v, eps, g))
 
 
 # ------------------------------------------------------------------------------------------ dropout

@@ -10,7 +10,7 @@ use cs231n_kernels::mt19937::{MtState, STATE_LEN};
 use cs231n_kernels::norm::NormShape;
 use cs231n_kernels::score_loss::score_loss as score_loss_kernel;
 use cs231n_kernels::KernelError;
-use cs231n_kernels::{dense, dropout, elementwise, norm, Real, RowsBuf};
+use cs231n_kernels::{dense, dropout, elementwise, norm, KResult, Real, Rows, RowsBuf};
 use numpy::{Element, IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -174,7 +174,27 @@ fn score_loss<'py>(
 
 type Norm3<'py> = (Arr<'py>, Arr<'py>, Arr<'py>);
 
-#[allow(clippy::too_many_arguments)]
+/// The forward pass of a norm layer: borrows x, gamma and beta, makes `out` (x's shape) and the
+/// statistics (`stats` elements each), and runs `kernel(x, gamma, beta, out, mean, var)` on them.
+#[allow(clippy::type_complexity)]
+fn norm_forward<'py, T: Real + Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, T>,
+    gamma: &Arr<'py>,
+    beta: &Arr<'py>,
+    stats: usize,
+    kernel: impl FnOnce(Rows<'_, T>, &[T], &[T], &mut [T], &mut [T], &mut [T]) -> KResult<()> + Send,
+) -> PyResult<Norm3<'py>> {
+    let (gamma, beta) = (typed1::<T>(gamma, "gamma")?, typed1::<T>(beta, "beta")?);
+    let xb = RowsBuf::from_view(x.as_array()).map_err(crate::convert::to_pyerr)?;
+    let (g, b) = (flat(&gamma), flat(&beta));
+    let (out_arr, mut out) = empty::<T>(py, &[x.shape()[0], x.shape()[1]])?;
+    let (mean_arr, mut mean) = empty::<T>(py, &[stats])?;
+    let (var_arr, mut var) = empty::<T>(py, &[stats])?;
+    run(py, || kernel(xb.rows(), &g, &b, out.get(), mean.get(), var.get()))?;
+    Ok((out_arr, mean_arr, var_arr))
+}
+
 fn channel_forward_impl<'py, T: Real + Element>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, T>,
@@ -184,20 +204,12 @@ fn channel_forward_impl<'py, T: Real + Element>(
     beta: &Arr<'py>,
     stats: Option<(&Arr<'py>, &Arr<'py>)>,
 ) -> PyResult<Norm3<'py>> {
-    let (gamma, beta) = (typed1::<T>(gamma, "gamma")?, typed1::<T>(beta, "beta")?);
     let stats = match stats {
         Some((m, v)) => Some((typed1::<T>(m, "running_mean")?, typed1::<T>(v, "running_var")?)),
         None => None,
     };
-    let xb = RowsBuf::from_view(x.as_array()).map_err(crate::convert::to_pyerr)?;
-    let (g, b) = (flat(&gamma), flat(&beta));
     let given = stats.as_ref().map(|(m, v)| (flat(m), flat(v)));
-    let (n, cols) = (x.shape()[0], x.shape()[1]);
-    let (out_arr, mut out) = empty::<T>(py, &[n, cols])?;
-    let (mean_arr, mut mean) = empty::<T>(py, &[sh.c])?;
-    let (var_arr, mut var) = empty::<T>(py, &[sh.c])?;
-    run(py, || {
-        let (m, v) = (mean.get(), var.get());
+    norm_forward(py, x, gamma, beta, sh.c, |x, g, b, out, m, v| {
         match given {
             Some((gm, gv)) => {
                 for (arg, src) in [("running_mean", &gm), ("running_var", &gv)] {
@@ -209,11 +221,10 @@ fn channel_forward_impl<'py, T: Real + Element>(
                 m.copy_from_slice(&gm);
                 v.copy_from_slice(&gv);
             }
-            None => norm::channel_moments(sh, xb.rows(), m, v)?,
+            None => norm::channel_moments(sh, x, m, v)?,
         }
-        norm::channel_normalize(sh, xb.rows(), m, v, T::of(eps), &g, &b, out.get())
-    })?;
-    Ok((out_arr, mean_arr, var_arr))
+        norm::channel_normalize(sh, x, m, v, T::of(eps), g, b, out)
+    })
 }
 
 /// (out, mean, var): x (N, C*S) normalized per channel with its batch statistics, or with the given
@@ -325,20 +336,15 @@ fn group_forward_impl<'py, T: Real + Element>(
     gamma: &Arr<'py>,
     beta: &Arr<'py>,
 ) -> PyResult<Norm3<'py>> {
-    let (gamma, beta) = (typed1::<T>(gamma, "gamma")?, typed1::<T>(beta, "beta")?);
-    let xb = RowsBuf::from_view(x.as_array()).map_err(crate::convert::to_pyerr)?;
-    let (g, b) = (flat(&gamma), flat(&beta));
-    let (n, cols) = (x.shape()[0], x.shape()[1]);
-    let sh = NormShape { n, c, s };
-    let stats = checked_len(n, groups, "mean").map_err(crate::convert::to_pyerr)?;
-    let (out_arr, mut out) = empty::<T>(py, &[n, cols])?;
-    let (mean_arr, mut mean) = empty::<T>(py, &[stats])?;
-    let (var_arr, mut var) = empty::<T>(py, &[stats])?;
-    run(py, || {
-        let (o, m, v) = (out.get(), mean.get(), var.get());
-        norm::group_norm_forward(sh, groups, xb.rows(), T::of(eps), &g, &b, o, m, v)
-    })?;
-    Ok((out_arr, mean_arr, var_arr))
+    let sh = NormShape {
+        n: x.shape()[0],
+        c,
+        s,
+    };
+    let stats = checked_len(sh.n, groups, "mean").map_err(crate::convert::to_pyerr)?;
+    norm_forward(py, x, gamma, beta, stats, |x, g, b, out, m, v| {
+        norm::group_norm_forward(sh, groups, x, T::of(eps), g, b, out, m, v)
+    })
 }
 
 /// (out, mean (N*G,), var (N*G,)): x (N, C*S) normalized per sample over groups of C/G channels.

@@ -174,7 +174,7 @@ impl<'a, T: Real> MatRef<'a, T> {
 /// the same order whatever the thread count.
 const MAX_TILES: usize = 8;
 /// Multiply-adds per tile at least (below, waking a thread costs more than it saves).
-const TILE_MIN_WORK: usize = 1 << 20;
+const TILE_MIN_WORK: usize = 1 << 19;
 /// And at least this many multiply-adds per element of the operand every tile packs again (B when
 /// rows are split, A when columns are): more tiles would spend more on packing than they gain.
 /// Tile counts are powers of two, which keeps 2 or 4 threads evenly loaded.

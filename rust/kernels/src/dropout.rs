@@ -13,7 +13,7 @@ use crate::{KResult, Real};
 /// Doubles drawn serially at a time (their words, 512 KB, stay in L2 for the parallel pass).
 const SERIAL: usize = 64 * 1024;
 /// Doubles per parallel chunk.
-const CHUNK: usize = 8 * 1024;
+const CHUNK: usize = 32 * 1024;
 
 /// Draws the mask for `x` from `state` (advanced past the draws) and applies it.
 pub fn dropout_forward<T: Real>(

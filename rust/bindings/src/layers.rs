@@ -448,6 +448,30 @@ fn l2_reg<'py>(py: Python<'py>, w: Vec1<'py>, dw: Arr<'py>, reg: f64) -> PyResul
     by_dtype!(Vec1, w, w => l2_reg_impl(py, w, &dw, reg))
 }
 
+fn cast_impl<'py, S: Real + Element, D: Real + Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, S>,
+) -> PyResult<Arr<'py>> {
+    let xs = flat(&x);
+    let (arr, mut out) = empty::<D>(py, &[xs.len()])?;
+    run(py, || elementwise::convert(&xs, out.get()))?;
+    Ok(arr)
+}
+
+/// `x.astype(dtype)` of a flat array ('float32' or 'float64'), in parallel, into recycled memory.
+#[pyfunction]
+fn cast<'py>(py: Python<'py>, x: Vec1<'py>, dtype: &str) -> PyResult<Arr<'py>> {
+    match (x, dtype) {
+        (Vec1::F64(x), "float32") => cast_impl::<f64, f32>(py, x),
+        (Vec1::F64(x), "float64") => cast_impl::<f64, f64>(py, x),
+        (Vec1::F32(x), "float32") => cast_impl::<f32, f32>(py, x),
+        (Vec1::F32(x), "float64") => cast_impl::<f32, f64>(py, x),
+        (_, other) => Err(PyValueError::new_err(format!(
+            "dtype: expected 'float32' or 'float64', got {other:?}"
+        ))),
+    }
+}
+
 /// NumPy's `mt19937_state` (numpy/random/src/mt19937/mt19937.h): the key and the position.
 #[repr(C)]
 struct NumpyMtState {
@@ -503,6 +527,7 @@ fn dropout_forward_live<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dropout_forward_live, m)?)?;
     m.add_function(wrap_pyfunction!(l2_reg, m)?)?;
+    m.add_function(wrap_pyfunction!(cast, m)?)?;
     m.add_function(wrap_pyfunction!(affine_forward, m)?)?;
     m.add_function(wrap_pyfunction!(affine_backward, m)?)?;
     m.add_function(wrap_pyfunction!(relu_forward, m)?)?;

@@ -1,7 +1,7 @@
 //! Affine (fully connected) layer: forward and backward on GEMM tiles run by the pool.
 
 use crate::error::KernelError;
-use crate::matmul::{par_gemm, MatRef};
+use crate::matmul::{par_gemm, par_gemm2, MatRef};
 use crate::{KResult, Real};
 
 fn check_len<T>(arg: &'static str, v: &[T], want: usize, shape: String) -> KResult<()> {
@@ -60,15 +60,26 @@ pub fn affine_backward<T: Real>(
     }
     check_len("dw", dw, d * m, format!("({d}, {m})"))?;
     check_len("db", db, m, format!("({m},)"))?;
-    if let Some(dx) = dx {
+    if let Some(dx) = &dx {
         check_len("dx", dx, n * d, format!("({n}, {d})"))?;
-        par_gemm(dout, w.t(), dx, |_, _, _, _, _| {});
     }
-    par_gemm(x.t(), dout, dw, |_, _, _, _, _| {});
-    db.fill(T::zero());
-    for i in 0..n {
-        for (j, acc) in db.iter_mut().enumerate() {
-            *acc += dout.at(i, j);
+    // db = sum_n dout[n], rows added in order (a task of its own)
+    let dbp = crate::threads::Disjoint::new(db);
+    let col_sums = || {
+        // SAFETY: only this task touches db.
+        let db = unsafe { dbp.part(0, m) };
+        db.fill(T::zero());
+        for i in 0..n {
+            for (j, acc) in db.iter_mut().enumerate() {
+                *acc += dout.at(i, j);
+            }
+        }
+    };
+    match dx {
+        Some(dx) => par_gemm2(dout, w.t(), dx, x.t(), dout, dw, col_sums),
+        None => {
+            par_gemm(x.t(), dout, dw, |_, _, _, _, _| {});
+            col_sums();
         }
     }
     Ok(())

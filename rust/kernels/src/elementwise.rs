@@ -80,6 +80,20 @@ pub fn mul<T: Real>(x: &[T], mask: &[T], out: &mut [T]) -> KResult<()> {
     Ok(())
 }
 
+/// Dtype conversion, rounding to nearest as NumPy's `astype` does:  dst = (D) src.
+pub fn convert<S: Real, D: Real>(src: &[S], dst: &mut [D]) -> KResult<()> {
+    check_same("dst", dst.len(), src.len())?;
+    threads::for_each_chunk_mut(dst, CHUNK, |c, part| {
+        let s = &src[c * CHUNK..c * CHUNK + part.len()];
+        crate::wide!({
+            for (d, &v) in part.iter_mut().zip(s) {
+                *d = D::of(v.wide());
+            }
+        })
+    });
+    Ok(())
+}
+
 /// L2 regularization of a weight matrix, in one pass:  returns sum(w * w)  and does
 /// dw += reg * w  in place. Partial sums of fixed chunks are added in chunk order.
 pub fn l2_reg<T: Real>(w: &[T], dw: &mut [T], reg: T) -> KResult<T> {
@@ -140,6 +154,14 @@ mod tests {
         assert_eq!(s, w.iter().map(|v| v * v).sum::<f64>());
         assert!(dw.iter().zip(&w).all(|(d, v)| *d == 1.0 + 0.5 * v));
         assert!(l2_reg(&w, &mut dw[..5], 0.5).is_err());
+    }
+
+    #[test]
+    fn convert_rounds_like_a_cast() {
+        let src: Vec<f64> = (0..70_000).map(|i| (i as f64).sqrt() * 1.000_000_1).collect();
+        let mut dst = vec![0f32; src.len()];
+        convert(&src, &mut dst).unwrap();
+        assert!(dst.iter().zip(&src).all(|(&d, &s)| d == s as f32));
     }
 
     #[test]

@@ -182,42 +182,60 @@ const WORK_PER_PACKED: usize = 64;
 /// Tiles are multiples of this many rows or columns (equal tiles keep both threads busy to the end).
 const TILE_QUANTUM: usize = 16;
 
-/// `dst (a.nrows x b.ncols, C order) = a * b`, then `epilogue(i0, j0, rows, cols, tile)` on each tile
-/// (tile = rows of `dst` from `i0`, columns `j0..j0 + cols` of them meaningful). Tiles run in parallel
-/// on the pool; the longer output dimension is split.
-pub fn par_gemm<T: Real, E>(a: MatRef<'_, T>, b: MatRef<'_, T>, dst: &mut [T], epilogue: E)
-where
-    E: Fn(usize, usize, usize, usize, &mut [T]) + Sync,
-{
-    let (m, k, n) = (a.nrows, a.ncols, b.ncols);
-    debug_assert_eq!(b.nrows, k);
-    assert_eq!(dst.len(), m * n, "par_gemm: dst has the wrong length");
-    let split_rows = m >= n;
-    let len = if split_rows { m } else { n };
-    let work = m.saturating_mul(n).saturating_mul(k);
-    let mut tiles = 1;
-    let shared = if split_rows { k * n } else { m * k };
-    let floor = TILE_MIN_WORK.max(shared.saturating_mul(WORK_PER_PACKED));
-    while tiles < MAX_TILES && work / (2 * tiles) >= floor && len / (2 * tiles) >= TILE_QUANTUM {
-        tiles *= 2;
-    }
-    // tile t covers [edge(t), edge(t + 1)): equal shares rounded to the quantum
-    let edge = |t: usize| {
-        if t == tiles {
-            len
-        } else {
-            t * len / tiles / TILE_QUANTUM * TILE_QUANTUM
+/// One GEMM `dst = a * b` cut into tiles along its longer output dimension.
+struct Plan<'a, T> {
+    a: MatRef<'a, T>,
+    b: MatRef<'a, T>,
+    dst: usize,
+    split_rows: bool,
+    len: usize,
+    tiles: usize,
+}
+
+impl<'a, T: Real> Plan<'a, T> {
+    fn new(a: MatRef<'a, T>, b: MatRef<'a, T>, dst: &mut [T]) -> Self {
+        let (m, k, n) = (a.nrows, a.ncols, b.ncols);
+        debug_assert_eq!(b.nrows, k);
+        assert_eq!(dst.len(), m * n, "par_gemm: dst has the wrong length");
+        let split_rows = m >= n;
+        let len = if split_rows { m } else { n };
+        let work = m.saturating_mul(n).saturating_mul(k);
+        let shared = if split_rows { k * n } else { m * k };
+        let floor = TILE_MIN_WORK.max(shared.saturating_mul(WORK_PER_PACKED));
+        let mut tiles = 1;
+        while tiles < MAX_TILES && work / (2 * tiles) >= floor && len / (2 * tiles) >= TILE_QUANTUM {
+            tiles *= 2;
         }
-    };
-    let base = dst.as_mut_ptr() as usize;
-    crate::threads::for_each_index(tiles, |t| {
-        let (start, end) = (edge(t), edge(t + 1));
-        let (i0, j0, rows, cols) = if split_rows {
+        let dst = dst.as_mut_ptr() as usize;
+        Plan {
+            a,
+            b,
+            dst,
+            split_rows,
+            len,
+            tiles,
+        }
+    }
+
+    /// Tile t covers [edge(t), edge(t + 1)): equal shares rounded to the quantum.
+    fn edge(&self, t: usize) -> usize {
+        if t == self.tiles {
+            self.len
+        } else {
+            t * self.len / self.tiles / TILE_QUANTUM * TILE_QUANTUM
+        }
+    }
+
+    /// Computes tile `t`, then runs `epilogue(i0, j0, rows, cols, tile)` on it.
+    fn run(&self, t: usize, epilogue: &(impl Fn(usize, usize, usize, usize, &mut [T]) + Sync)) {
+        let (m, k, n) = (self.a.nrows, self.a.ncols, self.b.ncols);
+        let (start, end) = (self.edge(t), self.edge(t + 1));
+        let (i0, j0, rows, cols) = if self.split_rows {
             (start, 0, end - start, n)
         } else {
             (0, start, m, end - start)
         };
-        let tile_ptr = (base as *mut T).wrapping_add(i0 * n + j0);
+        let tile_ptr = (self.dst as *mut T).wrapping_add(i0 * n + j0);
         // SAFETY: tiles are disjoint blocks of `dst`; the operands are valid borrowed matrices.
         unsafe {
             gemm(
@@ -227,8 +245,8 @@ where
                 tile_ptr,
                 n,
                 false,
-                a.block(i0, 0, rows, k),
-                b.block(0, j0, k, cols),
+                self.a.block(i0, 0, rows, k),
+                self.b.block(0, j0, k, cols),
                 T::one(),
             );
         }
@@ -238,6 +256,43 @@ where
             // the epilogue only touches those (it is given their bounds).
             let tile = unsafe { std::slice::from_raw_parts_mut(tile_ptr, tile_len) };
             epilogue(i0, j0, rows, cols, tile);
+        }
+    }
+}
+
+/// `dst (a.nrows x b.ncols, C order) = a * b`, then `epilogue(i0, j0, rows, cols, tile)` on each tile
+/// (tile = rows of `dst` from `i0`, columns `j0..j0 + cols` of them meaningful). Tiles run in parallel
+/// on the pool; the longer output dimension is split.
+pub fn par_gemm<T: Real, E>(a: MatRef<'_, T>, b: MatRef<'_, T>, dst: &mut [T], epilogue: E)
+where
+    E: Fn(usize, usize, usize, usize, &mut [T]) + Sync,
+{
+    let plan = Plan::new(a, b, dst);
+    crate::threads::for_each_index(plan.tiles, |t| plan.run(t, &epilogue));
+}
+
+/// Two independent products `dst1 = a1 * b1` and `dst2 = a2 * b2` in one parallel job (each tiled
+/// as [`par_gemm`] tiles it, so the bits are the same), plus `extra()` as one more task: one hand-off
+/// to the pool instead of three.
+#[allow(clippy::too_many_arguments)]
+pub fn par_gemm2<T: Real>(
+    a1: MatRef<'_, T>,
+    b1: MatRef<'_, T>,
+    dst1: &mut [T],
+    a2: MatRef<'_, T>,
+    b2: MatRef<'_, T>,
+    dst2: &mut [T],
+    extra: impl Fn() + Sync + Send,
+) {
+    let (p1, p2) = (Plan::new(a1, b1, dst1), Plan::new(a2, b2, dst2));
+    let none = |_: usize, _: usize, _: usize, _: usize, _: &mut [T]| {};
+    crate::threads::for_each_index(p1.tiles + p2.tiles + 1, |t| {
+        if t < p1.tiles {
+            p1.run(t, &none)
+        } else if t < p1.tiles + p2.tiles {
+            p2.run(t - p1.tiles, &none)
+        } else {
+            extra()
         }
     });
 }

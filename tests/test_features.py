@@ -307,12 +307,26 @@ def test_hist_nan_pixels_count_as_hue_zero_like_matplotlib():
             np.testing.assert_array_equal(F.color_histogram_hsv(im, nbin=nbin), R.color_histogram_hsv(im, nbin=nbin))
 
 
+def _matplotlib_accepts(im):
+    """Whether this matplotlib's rgb_to_hsv takes ``im`` without an error (older releases do not
+    check the range, and fail on float16 under NumPy 2: ``np.array(copy=False)``)."""
+    import matplotlib.colors
+
+    try:
+        matplotlib.colors.rgb_to_hsv(im)
+        return True
+    except ValueError:
+        return False
+
+
 def test_hist_range_errors_match_matplotlib():
     too_big = np.full((2, 2, 3), 300.0)
     negative = np.full((2, 2, 3), -1.0)
     for im in (too_big, negative):
         with pytest.raises(ValueError) as ours:
             F.color_histogram_hsv(im)
+        if _matplotlib_accepts(im / 255):
+            continue  # this matplotlib (< 3.8) does not check the range: nothing to compare with
         with pytest.raises(ValueError) as theirs:
             R.color_histogram_hsv(im)
         assert str(theirs.value) in str(ours.value)
@@ -327,6 +341,8 @@ def test_hist_unusual_inputs_take_numpy_route():
     im = _pixels(rng, (8, 8, 3))
     for dtype in (np.float16, np.int16, np.int64, bool):
         a = im.astype(dtype) if dtype is not bool else im > 100
+        if dtype is np.float16 and not _matplotlib_accepts(np.full((1, 1, 3), 0.5, np.float16)):
+            continue  # an older matplotlib that fails on float16 under NumPy 2 (both sides use it)
         np.testing.assert_array_equal(F.color_histogram_hsv(a), R.color_histogram_hsv(a), err_msg=str(dtype))
     np.testing.assert_array_equal(F.color_histogram_hsv(im, xmax=np.float32(255)),
                                   R.color_histogram_hsv(im, xmax=np.float32(255)))

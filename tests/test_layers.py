@@ -351,3 +351,19 @@ def test_no_panic_exception_on_garbage():
             pass
         except BaseException as e:  # PanicException derives from BaseException
             raise AssertionError("unexpected %r" % e)
+
+
+def test_private_helpers_refuse_bad_input():
+    """The Rust helpers behind the nets (dtype cast, fused L2 term) give clear errors, not panics."""
+    from cs231n_rs import _core
+
+    with pytest.raises(ValueError, match="^dtype: expected 'float32' or 'float64'"):
+        _core.cast(np.zeros(3), "int8")
+    np.testing.assert_array_equal(_core.cast(np.arange(5.0), "float32"), np.arange(5.0).astype(np.float32))
+    with pytest.raises(ValueError, match="^dw: "):
+        _core.l2_reg(np.ones(4), np.ones(3), 0.5)
+    with pytest.raises(TypeError, match="^dw: expected a writable"):
+        _core.l2_reg(np.ones(4), np.ones(4, dtype=np.float32), 0.5)
+    w, dw = np.arange(4.0), np.ones(4)
+    assert _core.l2_reg(w, dw, 0.5) == 14.0
+    np.testing.assert_array_equal(dw, 1 + 0.5 * w)

@@ -1,7 +1,7 @@
 //! The one path from Python to a kernel: array borrowing, dtype dispatch, GIL release, error mapping.
 
 use cs231n_kernels::{KernelError, Real, RowsBuf};
-use numpy::{Element, PyArrayDescrMethods, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{Element, PyArrayDescrMethods, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray4};
 use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use std::borrow::Cow;
@@ -19,6 +19,14 @@ pub enum Mat<'py> {
 pub enum Vec1<'py> {
     F64(PyReadonlyArray1<'py, f64>),
     F32(PyReadonlyArray1<'py, f32>),
+}
+
+/// A 4-D float array (images `(N, C, H, W)`, filters `(F, C, HH, WW)`) of either supported dtype.
+#[derive(FromPyObject)]
+#[allow(dead_code)] // used by the conv and pool bindings (in progress)
+pub enum Arr4<'py> {
+    F64(PyReadonlyArray4<'py, f64>),
+    F32(PyReadonlyArray4<'py, f32>),
 }
 
 /// Calls `$body` with `$a` bound to the typed array inside a [`Mat`] or [`Vec1`]; the body's other
@@ -50,6 +58,15 @@ pub fn typed2<'py, T: Element + Real>(
     name: &str,
 ) -> PyResult<PyReadonlyArray2<'py, T>> {
     obj.extract().map_err(|_| wrong_type(name, 2, T::NAME, obj))
+}
+
+/// `obj` as a 4-D array of `T` (TypeError naming `name` otherwise).
+#[allow(dead_code)] // used by the conv and pool bindings (in progress)
+pub fn typed4<'py, T: Element + Real>(
+    obj: &Bound<'py, PyAny>,
+    name: &str,
+) -> PyResult<PyReadonlyArray4<'py, T>> {
+    obj.extract().map_err(|_| wrong_type(name, 4, T::NAME, obj))
 }
 
 /// `obj` as a 1-D array of `T` (TypeError naming `name` otherwise).

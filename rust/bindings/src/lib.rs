@@ -5,12 +5,14 @@
 //! the GIL and maps errors), and hand the result back to NumPy without a copy. The public API, with
 //! its dtype promotion and cs231n's conventions, is the Python package on top.
 
+mod conv;
 mod convert;
 mod features;
 mod layers;
 mod linear;
 mod neighbors;
 mod optim;
+mod pool;
 mod recycle;
 
 use convert::run;
@@ -49,5 +51,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     layers::register(m)?;
     optim::register(m)?;
     features::register(m)?;
+    conv::register(m)?;
+    pool::register(m)?;
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! same for any thread count.
 
 mod affinity;
+pub mod conv;
 pub mod dense;
 pub mod distances;
 pub mod dropout;
@@ -24,6 +25,7 @@ pub mod matmul;
 pub mod mt19937;
 pub mod norm;
 pub mod optim;
+pub mod pool;
 pub mod real;
 pub mod score_loss;
 pub mod simd;

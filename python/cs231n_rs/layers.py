@@ -28,6 +28,12 @@ __all__ = [
     "layernorm_backward",
     "dropout_forward",
     "dropout_backward",
+    "conv_forward_naive",
+    "conv_backward_naive",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "spatial_groupnorm_forward",
+    "spatial_groupnorm_backward",
 ]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -229,12 +235,14 @@ def softmax_loss(x, y):
 # ------------------------------------------------------------------------------------------ norms
 
 
-def _norm_inputs(x, gamma, beta, extra=()):
+def _norm_inputs(x, gamma, beta, extra=(), size=None):
+    """x (N, D) in the kernels' dtype, gamma and beta as vectors of ``size`` (D) elements, and the
+    dtype NumPy would give the output."""
     xa = as_array(x, "x")
     _matrix(xa, "x", "(N, D)")
     ga, ba = as_array(gamma, "gamma"), as_array(beta, "beta")
     work, result = compute_dtype(xa, ga, ba, *extra)
-    d = xa.shape[1]
+    d = xa.shape[1] if size is None else size
     return _work(xa, work), _vector(ga, "gamma", d, work), _vector(ba, "beta", d, work), result
 
 
@@ -265,29 +273,35 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     - cache: A tuple of values needed in the backward pass
     """
     mode = bn_param["mode"]
-    eps = bn_param.get("eps", 1e-5)
-    momentum = bn_param.get("momentum", 0.9)
     xa = as_array(x, "x")
     _matrix(xa, "x", "(N, D)")
-    D = xa.shape[1]
+    return channel_norm(xa, xa.shape[1], 1, gamma, beta, bn_param, mode)
+
+
+def channel_norm(xa, C, S, gamma, beta, bn_param, mode):
+    """Batch normalization of x (N, C * S) per channel (over N and the S positions of each channel):
+    batchnorm_forward is S = 1, spatial_batchnorm_forward S = H * W. Returns ``(out, cache)`` with
+    cache ``(x, gamma, mean, var, eps)`` in the kernels' dtype; updates bn_param's running stats."""
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
     running_mean = bn_param.get("running_mean")
     if running_mean is None:
-        running_mean = np.zeros(D, dtype=xa.dtype)
+        running_mean = np.zeros(C, dtype=xa.dtype)
     running_var = bn_param.get("running_var")
     if running_var is None:
-        running_var = np.zeros(D, dtype=xa.dtype)
+        running_var = np.zeros(C, dtype=xa.dtype)
     if mode == "train":
-        xw, g, b, result = _norm_inputs(xa, gamma, beta)
-        out, mean, var = _core.channel_norm_forward(xw, D, 1, float(eps), g, b)
+        xw, g, b, result = _norm_inputs(xa, gamma, beta, size=C)
+        out, mean, var = _core.channel_norm_forward(xw, C, S, float(eps), g, b)
         mean, var = finish(mean, xa.dtype if xa.dtype in _FLOATS else result), finish(var, mean.dtype)
         running_mean = momentum * running_mean + (1 - momentum) * mean
         running_var = momentum * running_var + (1 - momentum) * var
         cache = (xw, g, mean, var, eps)
     elif mode == "test":
         rm, rv = as_array(running_mean, "running_mean"), as_array(running_var, "running_var")
-        xw, g, b, result = _norm_inputs(xa, gamma, beta, (rm, rv))
-        stats = _vector(rm, "running_mean", D, xw.dtype), _vector(rv, "running_var", D, xw.dtype)
-        out, mean, var = _core.channel_norm_forward(xw, D, 1, float(eps), g, b, *stats)
+        xw, g, b, result = _norm_inputs(xa, gamma, beta, (rm, rv), size=C)
+        stats = _vector(rm, "running_mean", C, xw.dtype), _vector(rv, "running_var", C, xw.dtype)
+        out, mean, var = _core.channel_norm_forward(xw, C, S, float(eps), g, b, *stats)
         cache = (xw, g, mean, var, eps)
     else:
         raise ValueError('Invalid forward batchnorm mode "%s"' % mode)
@@ -473,3 +487,15 @@ def dropout_backward(dout, cache):
     if mode == "test":
         return dout
     raise ValueError('Invalid backward dropout mode "%s"' % mode)
+
+
+# ------------------------------------------------------------------------------------------ images
+# (their own modules; imported last because they build on the helpers above)
+
+from ._conv import conv_backward_naive, conv_forward_naive  # noqa: E402
+from ._spatial_norm import (  # noqa: E402
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+)

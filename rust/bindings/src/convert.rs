@@ -23,7 +23,6 @@ pub enum Vec1<'py> {
 
 /// A 4-D float array (images `(N, C, H, W)`, filters `(F, C, HH, WW)`) of either supported dtype.
 #[derive(FromPyObject)]
-#[allow(dead_code)] // used by the conv and pool bindings (in progress)
 pub enum Arr4<'py> {
     F64(PyReadonlyArray4<'py, f64>),
     F32(PyReadonlyArray4<'py, f32>),
@@ -61,7 +60,6 @@ pub fn typed2<'py, T: Element + Real>(
 }
 
 /// `obj` as a 4-D array of `T` (TypeError naming `name` otherwise).
-#[allow(dead_code)] // used by the conv and pool bindings (in progress)
 pub fn typed4<'py, T: Element + Real>(
     obj: &Bound<'py, PyAny>,
     name: &str,

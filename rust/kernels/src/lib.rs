@@ -22,6 +22,7 @@ pub mod linear_loss;
 mod linear_padded;
 pub mod math;
 pub mod matmul;
+pub mod matmul_small;
 pub mod mt19937;
 pub mod norm;
 pub mod optim;

@@ -103,6 +103,10 @@ pub trait Lanes: Copy {
     /// # Safety
     /// As [`Lanes::splat`].
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `a + b`.
+    /// # Safety
+    /// As [`Lanes::splat`].
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -129,6 +133,10 @@ mod x86 {
         unsafe fn fma(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
             _mm256_fmadd_pd(a, b, c)
         }
+        #[inline(always)]
+        unsafe fn add(a: __m256d, b: __m256d) -> __m256d {
+            _mm256_add_pd(a, b)
+        }
     }
 
     impl Lanes for f32 {
@@ -149,6 +157,10 @@ mod x86 {
         #[inline(always)]
         unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
             _mm256_fmadd_ps(a, b, c)
+        }
+        #[inline(always)]
+        unsafe fn add(a: __m256, b: __m256) -> __m256 {
+            _mm256_add_ps(a, b)
         }
     }
 }
@@ -172,6 +184,9 @@ mod scalar {
                 }
                 unsafe fn fma(a: $t, b: $t, c: $t) -> $t {
                     a * b + c
+                }
+                unsafe fn add(a: $t, b: $t) -> $t {
+                    a + b
                 }
             }
         };

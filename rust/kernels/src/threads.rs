@@ -302,6 +302,10 @@ impl<T> Disjoint<T> {
     pub fn new(s: &mut [T]) -> Self {
         Disjoint(s.as_mut_ptr(), s.len())
     }
+    /// The first element (for tasks that write interleaved elements rather than one slice).
+    pub fn as_mut_ptr(&self) -> *mut T {
+        self.0
+    }
     /// Elements `start..start + len`.
     ///
     /// # Safety

@@ -607,6 +607,31 @@ def test_max_pool_fast_notebook_comparison():
     assert rel_error(max_pool_backward_naive(dout, cache_naive), max_pool_backward_fast(dout, cache_fast)) == 0.0
 
 
+def test_max_pool_dtypes_and_integer_input():
+    x = np.random.randn(2, 3, 6, 6)
+    pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    dout = np.random.randn(2, 3, 3, 3)
+    expected = loop_pool(x, 2, 2, 2, dout)
+    pairs = [
+        (max_pool_forward_naive, max_pool_backward_naive),
+        (max_pool_forward_reshape, max_pool_backward_reshape),
+        (max_pool_forward_im2col, max_pool_backward_im2col),
+        (max_pool_forward_fast, max_pool_backward_fast),
+    ]
+    for fwd, bwd in pairs:
+        out, cache = fwd(x.astype(np.float32), pool_param)
+        dx = bwd(dout.astype(np.float32), cache)
+        assert out.dtype == np.float32 and dx.dtype == np.float32, fwd.__name__
+        np.testing.assert_allclose(dx, expected, rtol=1e-6, err_msg=fwd.__name__)
+    # Integer images (distinct values, so no ties) pool to integers and get a float gradient.
+    xi = np.random.permutation(2 * 3 * 6 * 6).reshape(2, 3, 6, 6)
+    for fwd, bwd in pairs:
+        out, cache = fwd(xi, pool_param)
+        assert out.dtype == xi.dtype, fwd.__name__
+        np.testing.assert_array_equal(out, loop_pool(xi, 2, 2, 2))
+        np.testing.assert_allclose(bwd(dout, cache), loop_pool(xi, 2, 2, 2, dout), rtol=1e-15, err_msg=fwd.__name__)
+
+
 BAD_POOL = [
     ("height 0", (1, 1, 4, 4), {"pool_height": 0, "pool_width": 2, "stride": 2}, "pool_height"),
     ("width -1", (1, 1, 4, 4), {"pool_height": 2, "pool_width": -1, "stride": 2}, "pool_width"),

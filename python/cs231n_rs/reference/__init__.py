@@ -2,10 +2,12 @@
 
 Written from the assignments' semantics, the way a strong student writes them. They are the oracle of
 the test-suite and the baseline of ``cs231n-rs bench``. The fast package reuses only their pure-Python
-bookkeeping: the nets' constructors, save and load (:mod:`cs231n_rs.classifiers.fc_net` inherits them).
+bookkeeping: the nets' constructors, save and load (:mod:`cs231n_rs.classifiers.fc_net` inherits them;
+the convolutional net of :mod:`.cnn` is laid out for the same reuse).
 """
 
-from . import fc_net, layer_utils, layers, optim
+from . import cnn, fast_layers, fc_net, im2col, layer_utils, layers, optim
+from .cnn import ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
 from .features import color_histogram_hsv, extract_features, hog_feature, rgb2gray, uniform_filter
 from .k_nearest_neighbor import KNearestNeighbor, compute_distances, predict_labels
@@ -36,6 +38,10 @@ __all__ = [
     "fc_net",
     "TwoLayerNet",
     "FullyConnectedNet",
+    "fast_layers",
+    "im2col",
+    "cnn",
+    "ThreeLayerConvNet",
     "optim",
     "Solver",
     "rgb2gray",

@@ -1,10 +1,16 @@
-"""Reference layers (cs231n ``layers.py``, non-convolutional part): affine, ReLU, SVM and softmax
-losses, batch normalization, layer normalization and inverted dropout.
+"""Reference layers (cs231n ``layers.py``): affine, ReLU, SVM and softmax losses, batch
+normalization, layer normalization, inverted dropout, and the convolutional part (convolution,
+max pooling, spatial batch normalization, spatial group normalization).
 
 Readable, vectorized NumPy written from the assignment's semantics. Every forward returns
 ``(out, cache)`` and every backward takes ``(dout, cache)``. The caches fixed by cs231n's starter are
-kept exactly: affine ``(x, w, b)``, ReLU ``x``, dropout ``(dropout_param, mask)``. The normalization
-caches are opaque in cs231n; here they are the 7-tuple ``(x, x_hat, mean, var, gamma, beta, eps)``.
+kept exactly: affine ``(x, w, b)``, ReLU ``x``, dropout ``(dropout_param, mask)``, convolution
+``(x, w, b, conv_param)``, max pooling ``(x, pool_param)``. The normalization caches are opaque in
+cs231n; here they are the 7-tuple ``(x, x_hat, mean, var, gamma, beta, eps)`` (spatial batchnorm
+passes batchnorm's through; group norm adds G: ``(x, x_hat, mean, var, gamma, beta, G, eps)``).
+
+The convolutional functions are defined in :mod:`cs231n_rs.reference._conv` and
+:mod:`cs231n_rs.reference._pooling` and re-exported here, in cs231n's order.
 """
 
 import numpy as np
@@ -23,6 +29,14 @@ __all__ = [
     "layernorm_backward",
     "dropout_forward",
     "dropout_backward",
+    "conv_forward_naive",
+    "conv_backward_naive",
+    "max_pool_forward_naive",
+    "max_pool_backward_naive",
+    "spatial_batchnorm_forward",
+    "spatial_batchnorm_backward",
+    "spatial_groupnorm_forward",
+    "spatial_groupnorm_backward",
 ]
 
 
@@ -402,3 +416,19 @@ def dropout_backward(dout, cache):
     else:
         raise ValueError('Invalid backward dropout mode "%s"' % mode)
     return dx
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolutional layers (defined in _conv and _pooling; spatial batchnorm calls back into
+# batchnorm_forward / batchnorm_backward above at call time)
+# ---------------------------------------------------------------------------------------------
+
+from ._conv import (  # noqa: E402
+    conv_backward_naive,
+    conv_forward_naive,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+)
+from ._pooling import max_pool_backward_naive, max_pool_forward_naive  # noqa: E402

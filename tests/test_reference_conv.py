@@ -48,6 +48,12 @@ from cs231n_rs.reference.layers import (
 pytestmark = pytest.mark.usefixtures("np_seed")
 
 
+@pytest.fixture(autouse=True)
+def _seeded(np_seed):
+    """Every test starts from the same global RNG state (np_seed restores the caller's afterwards)."""
+    np.random.seed(231)
+
+
 # ---------------------------------------------------------------------------------------------
 # Plain-loop oracles
 # ---------------------------------------------------------------------------------------------
@@ -259,9 +265,10 @@ def test_conv_backward_naive_numeric():
     dx_num, dw_num, db_num = num_grads(lambda x, w, b: conv_forward_naive(x, w, b, conv_param)[0], [x, w, b], dout)
     _, cache = conv_forward_naive(x, w, b, conv_param)
     dx, dw, db = conv_backward_naive(dout, cache)
-    # "Your errors should be around e-8 or less." (measured: dx 8e-9, dw 3e-10, db 4e-11)
+    # "Your errors should be around e-8 or less." (measured: dx 8e-9, dw 3e-10, db 4e-11; over 20
+    # other seeds at most 2e-8, 5e-9, 5e-11)
     assert rel_error(dx, dx_num) < 5e-8
-    assert rel_error(dw, dw_num) < 5e-9
+    assert rel_error(dw, dw_num) < 2e-8
     assert rel_error(db, db_num) < 1e-9
 
 
@@ -270,8 +277,9 @@ def test_conv_backward_numeric_strided_nonsquare():
     out, cache = conv_forward_naive(x, w, b, conv_param)
     dout = np.random.randn(*out.shape)
     numeric = num_grads(lambda x, w, b: conv_forward_naive(x, w, b, conv_param)[0], [x, w, b], dout)
-    for got, num in zip(conv_backward_naive(dout, cache), numeric):
-        assert rel_error(got, num) < 1e-8
+    # Measured ~2e-10 each; over 20 other seeds at most dx 3e-8, dw 4e-9, db 2e-10.
+    for got, num, tol in zip(conv_backward_naive(dout, cache), numeric, (1e-7, 2e-8, 1e-9)):
+        assert rel_error(got, num) < tol
 
 
 def test_conv_dtypes_and_layouts():
@@ -490,8 +498,9 @@ def test_max_pool_naive_matches_loops(case):
     out, cache = max_pool_forward_naive(x, pool_param)
     np.testing.assert_array_equal(out, loop_pool(x, ph, pw, stride))
     dout = np.random.randn(*out.shape)
+    # Overlapping windows add up in another order than the loops: allow rounding.
     np.testing.assert_allclose(max_pool_backward_naive(dout, cache), loop_pool(x, ph, pw, stride, dout),
-                               rtol=1e-15, atol=0)
+                               rtol=1e-12, atol=1e-12)
     # No ties in random data: the fast path (whichever it takes) agrees wherever it applies.
     tiles = (H - ph) % stride == 0 and (W - pw) % stride == 0
     square = ph == pw == stride and H % ph == 0 and W % pw == 0
@@ -512,7 +521,8 @@ def test_max_pool_backward_naive_numeric():
     pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
     dx_num = eval_numerical_gradient_array(lambda x: max_pool_forward_naive(x, pool_param)[0], x, dout)
     _, cache = max_pool_forward_naive(x, pool_param)
-    assert rel_error(max_pool_backward_naive(dout, cache), dx_num) < 1e-11  # "on the order of e-12"
+    # "on the order of e-12" (measured 3e-12; over 20 other seeds at most 2e-11)
+    assert rel_error(max_pool_backward_naive(dout, cache), dx_num) < 5e-11
 
 
 def test_max_pool_tie_rules():
@@ -536,14 +546,14 @@ def test_max_pool_tie_rules():
     pp = {"pool_height": 3, "pool_width": 2, "stride": 1}
     out, cache = max_pool_forward_naive(xi, pp)
     d = np.random.randn(*out.shape)
-    np.testing.assert_allclose(max_pool_backward_naive(d, cache), loop_pool(xi, 3, 2, 1, d), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(max_pool_backward_naive(d, cache), loop_pool(xi, 3, 2, 1, d), rtol=1e-12, atol=1e-12)
     _, cache = max_pool_forward_im2col(xi, pp)
-    np.testing.assert_allclose(max_pool_backward_im2col(d, cache), loop_pool(xi, 3, 2, 1, d), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(max_pool_backward_im2col(d, cache), loop_pool(xi, 3, 2, 1, d), rtol=1e-12, atol=1e-12)
     xr = np.random.randint(0, 2, size=(2, 3, 6, 4)).astype(np.float64)
     out, cache = max_pool_forward_reshape(xr, pool_param)
     d = np.random.randn(*out.shape)
     np.testing.assert_allclose(max_pool_backward_reshape(d, cache), loop_pool(xr, 2, 2, 2, d, ties="split"),
-                               rtol=1e-14, atol=1e-14)
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_max_pool_reshape_cache_and_asserts():
@@ -751,8 +761,8 @@ def test_spatial_groupnorm_backward_numeric():
     # "You should expect errors of magnitudes between 1e-12 and 1e-07." (measured: dx 7e-8, the
     # numeric side's rounding on inputs of mean 12; dgamma, dbeta ~1e-11)
     assert rel_error(dx, dx_num) < 5e-7
-    assert rel_error(dgamma, dg_num) < 1e-9
-    assert rel_error(dbeta, db_num) < 1e-9
+    assert rel_error(dgamma, dg_num) < 1e-8
+    assert rel_error(dbeta, db_num) < 1e-8
 
 
 @pytest.mark.parametrize("G", [4, 0, -2, 2.0])
@@ -907,8 +917,9 @@ def test_three_layer_convnet_gradient_check():
         for name in sorted(grads):
             num = eval_numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name], verbose=False, h=1e-6)
             # The notebook allows "up to the order of e-2" (its weight_scale 1e-3 leaves gradients
-            # near h's rounding); with weight_scale 0.1 this net measures 1e-9 .. 1.4e-6.
-            assert rel_error(num, grads[name]) < 1e-5, (reg, name, rel_error(num, grads[name]))
+            # near h's rounding); with weight_scale 0.1 this net measures 1e-9 .. 1.4e-6 (over 20 other
+            # seeds at most 2.3e-5).
+            assert rel_error(num, grads[name]) < 1e-4, (reg, name, rel_error(num, grads[name]))
 
 
 def test_three_layer_convnet_save_load(tmp_path, capsys):

@@ -20,6 +20,8 @@ __all__ = [
     "dropout_forward_live",
     "l2_reg",
     "cast",
+    "max_pool_forward",
+    "max_pool_backward",
     "MAX_THREADS",
     "NUM_THREADS_ENV_VAR",
     "__version__",
@@ -107,3 +109,9 @@ def dropout_forward(
 def dropout_forward_live(x: _Float, p: float, address: int) -> Tuple[_Float, _Float]: ...
 def l2_reg(w: _Float, dw: _Float, reg: float) -> float: ...
 def cast(x: _Float, dtype: Literal["float32", "float64"]) -> _Float: ...
+
+# pooling (cs231n_rs._pooling)
+def max_pool_forward(x: _Float, pool_height: int, pool_width: int, stride: int) -> _Float: ...
+def max_pool_backward(
+    dout: _Float, x: _Float, pool_height: int, pool_width: int, stride: int, split_ties: bool
+) -> _Float: ...

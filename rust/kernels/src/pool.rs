@@ -353,9 +353,11 @@ fn backward_plane<T: Real>(g: &Geom, x: Plane<'_, T>, dout: Plane<'_, T>, ties: 
     let z = T::zero();
     let overlap = s < ph || s < pw;
     dx.fill(z);
-    for i in 0..g.ho {
+    // Windows in reverse row-major order: an element's contributions then add in the order of its
+    // offset inside the windows, as the reference's loop over offsets (and col2im's add.at) does.
+    for i in (0..g.ho).rev() {
         let gr = dout.row(i);
-        for (j, &gv) in gr[..g.wo].iter().enumerate() {
+        for (j, &gv) in gr[..g.wo].iter().enumerate().rev() {
             let (r0, c0) = (i * s, j * s);
             let window = |a: usize| &x.row(r0 + a)[c0..c0 + pw];
             match ties {
@@ -436,7 +438,9 @@ mod tests {
         let (ho, wo) = (1 + (h - ph) / s, 1 + (w - pw) / s);
         let mut out = Array4::zeros((n, c, ho, wo));
         let mut dx = Array4::zeros((n, c, h, w));
-        for (nn, cc, i, j) in itertools_4(n, c, ho, wo) {
+        // windows in reverse order, so that overlapping contributions add in the reference's order
+        let windows: Vec<_> = itertools_4(n, c, ho, wo).collect();
+        for &(nn, cc, i, j) in windows.iter().rev() {
             let cells: Vec<(usize, usize, f64)> = (0..ph)
                 .flat_map(|a| (0..pw).map(move |b| (a, b)))
                 .map(|(a, b)| (i * s + a, j * s + b, x[[nn, cc, i * s + a, j * s + b]]))

@@ -9,6 +9,14 @@ these work for non-square filters; ``conv_forward_im2col`` keeps cs231n's "width
 """
 
 from . import _conv
+from ._pooling import (
+    max_pool_backward_fast,
+    max_pool_backward_im2col,
+    max_pool_backward_reshape,
+    max_pool_forward_fast,
+    max_pool_forward_im2col,
+    max_pool_forward_reshape,
+)
 
 __all__ = [
     "conv_forward_im2col",
@@ -17,6 +25,12 @@ __all__ = [
     "conv_backward_strides",
     "conv_forward_fast",
     "conv_backward_fast",
+    "max_pool_forward_fast",
+    "max_pool_backward_fast",
+    "max_pool_forward_reshape",
+    "max_pool_backward_reshape",
+    "max_pool_forward_im2col",
+    "max_pool_backward_im2col",
 ]
 
 

@@ -30,6 +30,8 @@ __all__ = [
     "dropout_backward",
     "conv_forward_naive",
     "conv_backward_naive",
+    "max_pool_forward_naive",
+    "max_pool_backward_naive",
     "spatial_batchnorm_forward",
     "spatial_batchnorm_backward",
     "spatial_groupnorm_forward",
@@ -493,6 +495,7 @@ def dropout_backward(dout, cache):
 # (their own modules; imported last because they build on the helpers above)
 
 from ._conv import conv_backward_naive, conv_forward_naive  # noqa: E402
+from ._pooling import max_pool_backward_naive, max_pool_forward_naive  # noqa: E402
 from ._spatial_norm import (  # noqa: E402
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,

@@ -36,7 +36,17 @@ fn main() {
             )
         });
         time(&format!("short-k out=W cols {f}x{k}x{p}"), f, p, k, || unsafe {
-            cs231n_kernels::matmul_small::gemm_short_k(f, p, k, o as *mut f64, p, false, Operand::rows(w.as_ptr(), k), cols.as_ptr(), p)
+            cs231n_kernels::matmul_small::gemm_short_k(
+                f,
+                p,
+                k,
+                o as *mut f64,
+                p,
+                false,
+                Operand::rows(w.as_ptr(), k),
+                cols.as_ptr(),
+                p,
+            )
         });
         time(&format!("out^T via strides {f}x{k}x{p}"), f, p, k, || unsafe {
             gemm::gemm(

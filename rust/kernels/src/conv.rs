@@ -49,9 +49,7 @@ fn out_size(size: usize, k: usize, pad: usize, stride: usize, dim: &'static str)
     let padded = pad
         .checked_mul(2)
         .and_then(|p| p.checked_add(size))
-        .ok_or(KernelError::OutOfMemory {
-            what: "the padded image",
-        })?;
+        .ok_or_else(|| KernelError::value("pad", format!("the padded size {size} + 2 * {pad} overflows")))?;
     if padded < k {
         return Err(KernelError::value(
             dim,
@@ -102,11 +100,22 @@ impl ConvGeom {
             ho,
             wo,
         };
-        // Every size a kernel allocates or indexes must fit in usize.
-        checked_len(g.k(), g.p(), "the image columns")?;
-        checked_len(checked_len(g.n, g.f, "the output")?, g.p(), "the output")?;
-        checked_len(checked_len(g.n, g.c, "dx")?, checked_len(g.h, g.w, "dx")?, "dx")?;
-        checked_len(g.f, g.k(), "dw")?;
+        // Every array a kernel allocates or indexes must fit in memory's address range.
+        let arrays: [(&str, &[usize]); 4] = [
+            ("the image columns", &[g.c, g.kh, g.kw, g.ho, g.wo]),
+            ("the output", &[g.n, g.f, g.ho, g.wo]),
+            ("dx", &[g.n, g.c, g.h, g.w]),
+            ("dw", &[g.f, g.c, g.kh, g.kw]),
+        ];
+        for (what, dims) in arrays {
+            let total = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if total.is_none_or(|t| t > isize::MAX as usize / 8) {
+                return Err(KernelError::value(
+                    "conv_param",
+                    format!("{what} would have shape {dims:?}, too large to index"),
+                ));
+            }
+        }
         Ok(g)
     }
     /// Rows of the column matrix: C * HH * WW.

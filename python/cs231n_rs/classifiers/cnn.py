@@ -1,0 +1,47 @@
+"""cs231n ``classifiers/cnn.py``: ThreeLayerConvNet on the Rust layers.
+
+conv - relu - 2x2 max pool - affine - relu - affine - softmax. The constructor (cs231n's arguments
+and defaults, initialisation from NumPy's global RNG in cs231n's order), ``save`` and ``load`` are
+inherited from :mod:`cs231n_rs.reference.cnn`; ``loss`` runs every layer in Rust and skips the
+gradient with respect to the images. As in cs231n's starter, X is not cast to ``self.dtype``.
+"""
+
+from ..fast_layers import *
+from ..layer_utils import _affine_relu_backward, _conv_relu_pool_backward
+from ..layer_utils import *
+from ..layers import *
+from ..reference import cnn as _ref
+from .fc_net import _add_reg
+
+__all__ = ["ThreeLayerConvNet"]
+
+
+class ThreeLayerConvNet(_ref.ThreeLayerConvNet):
+    __doc__ = _ref.ThreeLayerConvNet.__doc__
+
+    def loss(self, X, y=None):
+        """Evaluate loss and gradient for the three-layer convolutional network.
+
+        Input / output: Same API as TwoLayerNet in fc_net.py.
+        - X: Array of input data of shape (N, C, H, W)
+        - y: Array of labels, of shape (N,), or None
+
+        Returns scores of shape (N, num_classes) when y is None; otherwise (loss, grads) with loss
+        = softmax data loss + 0.5 * reg * (sum W1^2 + sum W2^2 + sum W3^2) and grads a dictionary
+        with the keys of self.params.
+        """
+        p = self.params
+        conv_param, pool_param = self._layer_params()
+        pooled, pool_cache = conv_relu_pool_forward(X, p["W1"], p["b1"], conv_param, pool_param)
+        hidden, hidden_cache = affine_relu_forward(pooled, p["W2"], p["b2"])
+        scores, scores_cache = affine_forward(hidden, p["W3"], p["b3"])
+        if y is None:
+            return scores
+
+        grads = {}
+        loss, dscores = softmax_loss(scores, y)
+        dhidden, grads["W3"], grads["b3"] = affine_backward(dscores, scores_cache)
+        dpooled, grads["W2"], grads["b2"] = _affine_relu_backward(dhidden, hidden_cache, True)
+        _, grads["W1"], grads["b1"] = _conv_relu_pool_backward(dpooled, pool_cache, False)
+        loss = _add_reg(loss, grads, p, ("W1", "W2", "W3"), self.reg)
+        return loss, grads

@@ -73,6 +73,11 @@ class Sizes:
     solver_number: int = 2000
     feature_images: int = 1000
     feature_side: int = 32
+    conv_small: tuple = ((64, 3, 32, 32), 32)
+    conv_large: tuple = ((64, 32, 16, 16), 64)
+    pool_shape: tuple = (64, 32, 32, 32)
+    spatial_norm_shape: tuple = (64, 32, 16, 16)
+    cnn_batch: int = 50
 
     @classmethod
     def quick(cls):
@@ -94,6 +99,11 @@ class Sizes:
             optim_params=1_000_000,
             solver_number=200,
             feature_images=100,
+            conv_small=((8, 3, 16, 16), 8),
+            conv_large=((8, 8, 8, 8), 16),
+            pool_shape=(8, 8, 16, 16),
+            spatial_norm_shape=(8, 8, 8, 8),
+            cnn_batch=5,
         )
 
 
@@ -192,6 +202,7 @@ def run(args, argv=()):
 
 def all_cases(sizes):
     """Every benchmark case, in running order (cases sharing arrays are adjacent)."""
+    from ._bench_conv import conv_cases
     from ._bench_layers import layer_cases
 
     cases = _knn_cases(sizes, "float64") + _knn_cases(sizes, "float32")
@@ -201,6 +212,7 @@ def all_cases(sizes):
     cases += _feature_cases(sizes)
     cases.append(_overhead_case(sizes))
     cases += layer_cases(sizes)
+    cases += conv_cases(sizes)
     cases += _optim_cases(sizes, "float64") + _optim_cases(sizes, "float32")
     cases.append(_solver_overhead_case(sizes))
     return cases

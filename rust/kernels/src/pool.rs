@@ -177,7 +177,7 @@ impl<'a, T: Real> Planes<'a, T> {
 /// NumPy's maximum: the larger of the two, NaN if either is NaN (compiles to compare + blend).
 #[inline(always)]
 fn mx<T: Real>(a: T, b: T) -> T {
-    if a > b || a.is_nan() {
+    if (a > b) | a.is_nan() {
         a
     } else {
         b
@@ -284,14 +284,14 @@ pub fn max_pool_backward<T: Real>(
     let plane_in = g.h * g.w;
     let (xs, ds) = (Planes { v: x }, Planes { v: dout });
     threads::for_each_chunk_mut(dx, per_task * plane_in, |t, part| {
-        let (mut x_scratch, mut d_scratch) = (Vec::new(), Vec::new());
+        let (mut x_scratch, mut d_scratch, mut buf) = (Vec::new(), Vec::new(), Vec::new());
         for (k, d) in part.chunks_exact_mut(plane_in).enumerate() {
             let p = t * per_task + k;
             let (xp, dp) = (xs.plane(p, &mut x_scratch), ds.plane(p, &mut d_scratch));
             crate::wide!({
                 match (g.is_2x2_stride_2(), ties) {
-                    (true, Ties::FirstMax) => backward_2x2_plane::<T, true>(&g, xp, dp, d),
-                    (true, Ties::SplitTies) => backward_2x2_plane::<T, false>(&g, xp, dp, d),
+                    (true, Ties::FirstMax) => backward_2x2_plane::<T, true>(&g, xp, dp, d, &mut buf),
+                    (true, Ties::SplitTies) => backward_2x2_plane::<T, false>(&g, xp, dp, d, &mut buf),
                     (false, _) => backward_plane(&g, xp, dp, ties, d),
                 }
             });
@@ -300,45 +300,68 @@ pub fn max_pool_backward<T: Real>(
     Ok(())
 }
 
-/// The 2x2 stride-2 backward of one plane, branch-free per window so that it vectorizes.
+/// The 2x2 stride-2 backward of one plane, in three passes per pair of rows so that each
+/// vectorizes: split the rows into the four corners of the windows (a0 a1 / b0 b1, `buf`), turn
+/// the corners into their gradients in place (branch-free), and interleave them into dx.
 #[inline(always)]
 fn backward_2x2_plane<T: Real, const FIRST: bool>(
     g: &Geom,
     x: Plane<'_, T>,
     dout: Plane<'_, T>,
     dx: &mut [T],
+    buf: &mut Vec<T>,
 ) {
     let (w, wo) = (g.w, g.wo);
     let z = T::zero();
+    buf.resize(4 * wo, z);
+    let (ca, cb) = buf.split_at_mut(2 * wo);
+    let (a0, a1) = ca.split_at_mut(wo);
+    let (b0, b1) = cb.split_at_mut(wo);
     for i in 0..g.ho {
         let (r0, r1) = (&x.row(2 * i)[..2 * wo], &x.row(2 * i + 1)[..2 * wo]);
         let gr = &dout.row(i)[..wo];
-        let (d0, d1) = dx[2 * i * w..(2 * i + 2) * w].split_at_mut(w);
-        let (d0, d0_rest) = d0.split_at_mut(2 * wo);
-        let (d1, d1_rest) = d1.split_at_mut(2 * wo);
-        let it = d0.chunks_exact_mut(2).zip(d1.chunks_exact_mut(2));
-        for (((o0, o1), (a, b)), &gv) in it.zip(r0.chunks_exact(2).zip(r1.chunks_exact(2))).zip(gr) {
-            let (a0, a1, b0, b1) = (a[0], a[1], b[0], b[1]);
-            let m = mx(mx(a0, b0), mx(a1, b1));
+        let corners = a0
+            .iter_mut()
+            .zip(a1.iter_mut())
+            .zip(b0.iter_mut().zip(b1.iter_mut()));
+        for (((p0, p1), (q0, q1)), (r, t)) in corners.zip(r0.chunks_exact(2).zip(r1.chunks_exact(2))) {
+            (*p0, *p1, *q0, *q1) = (r[0], r[1], t[0], t[1]);
+        }
+        let corners = a0
+            .iter_mut()
+            .zip(a1.iter_mut())
+            .zip(b0.iter_mut().zip(b1.iter_mut()));
+        for (((p0, p1), (q0, q1)), &gv) in corners.zip(gr) {
+            let (v0, v1, v2, v3) = (*p0, *p1, *q0, *q1);
+            let m = mx(mx(v0, v2), mx(v1, v3));
             if FIRST {
                 // np.argmax: the first element equal to the max, or the first NaN.
-                let hit = |v: T| v == m || v.is_nan();
-                let (h0, h1, h2) = (hit(a0), hit(a1), hit(b0));
+                let hit = |v: T| (v == m) | v.is_nan();
+                let (h0, h1, h2) = (hit(v0), hit(v1), hit(v2));
                 let v = z + gv;
-                o0[0] = if h0 { v } else { z };
-                o0[1] = if h1 && !h0 { v } else { z };
-                o1[0] = if h2 && !h0 && !h1 { v } else { z };
-                o1[1] = if !(h0 || h1 || h2) { v } else { z };
+                *p0 = if h0 { v } else { z };
+                *p1 = if h1 & !h0 { v } else { z };
+                *q0 = if h2 & !(h0 | h1) { v } else { z };
+                *q1 = if !(h0 | h1 | h2) { v } else { z };
             } else {
-                let (e0, e1, e2, e3) = (a0 == m, a1 == m, b0 == m, b1 == m);
+                let (e0, e1, e2, e3) = (v0 == m, v1 == m, v2 == m, v3 == m);
                 let count = (one_if::<T>(e0) + one_if::<T>(e1)) + (one_if::<T>(e2) + one_if::<T>(e3));
                 // (mask ? dout : 0) / count, as the reference: 0 / 0 = NaN for a NaN window.
                 let (q, zq) = (gv / count, z / count);
-                o0[0] = if e0 { q } else { zq };
-                o0[1] = if e1 { q } else { zq };
-                o1[0] = if e2 { q } else { zq };
-                o1[1] = if e3 { q } else { zq };
+                *p0 = if e0 { q } else { zq };
+                *p1 = if e1 { q } else { zq };
+                *q0 = if e2 { q } else { zq };
+                *q1 = if e3 { q } else { zq };
             }
+        }
+        let (d0, d1) = dx[2 * i * w..(2 * i + 2) * w].split_at_mut(w);
+        let (d0, d0_rest) = d0.split_at_mut(2 * wo);
+        let (d1, d1_rest) = d1.split_at_mut(2 * wo);
+        let corners = a0.iter().zip(a1.iter()).zip(b0.iter().zip(b1.iter()));
+        for (((p0, p1), (q0, q1)), (o0, o1)) in
+            corners.zip(d0.chunks_exact_mut(2).zip(d1.chunks_exact_mut(2)))
+        {
+            (o0[0], o0[1], o1[0], o1[1]) = (*p0, *p1, *q0, *q1);
         }
         d0_rest.fill(z);
         d1_rest.fill(z);

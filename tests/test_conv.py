@@ -331,3 +331,22 @@ def test_conv_sandwiches_match_reference():
     got = layer_utils.conv_bn_relu_backward(dout, cache)
     assert len(got) == 5
     assert_all_close(got, RU.conv_bn_relu_backward(dout, rc))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_im2col_module_matches_reference(dtype):
+    from cs231n_rs import im2col
+
+    x = rand(3, 2, 7, 6, dtype=dtype)
+    for fh, fw, stride, pad in [(3, 3, 1, 1), (3, 2, 2, 0), (1, 1, 1, 0), (5, 4, 1, 2)]:
+        cols = im2col.im2col_indices(x, fh, fw, padding=pad, stride=stride)
+        ref = RI.im2col_indices(x, fh, fw, padding=pad, stride=stride)
+        assert cols.dtype == ref.dtype
+        np.testing.assert_array_equal(cols, ref)
+        c = rand(*cols.shape, dtype=dtype, seed=1)
+        back = im2col.col2im_indices(c, x.shape, fh, fw, padding=pad, stride=stride)
+        assert_all_close([back], [RI.col2im_indices(c, x.shape, fh, fw, padding=pad, stride=stride)])
+    with pytest.raises(AssertionError):
+        im2col.im2col_indices(x, 2, 2, padding=0, stride=2)
+    with pytest.raises(ValueError, match="stride"):
+        im2col.im2col_indices(x, 3, 3, padding=1, stride=0)

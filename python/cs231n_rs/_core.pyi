@@ -6,6 +6,10 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "conv_forward",
+    "conv_backward",
+    "im2col",
+    "col2im",
     "affine_forward",
     "affine_backward",
     "relu_forward",
@@ -114,4 +118,20 @@ def cast(x: _Float, dtype: Literal["float32", "float64"]) -> _Float: ...
 def max_pool_forward(x: _Float, pool_height: int, pool_width: int, stride: int) -> _Float: ...
 def max_pool_backward(
     dout: _Float, x: _Float, pool_height: int, pool_width: int, stride: int, split_ties: bool
+) -> _Float: ...
+
+# convolution (cs231n_rs._conv, cs231n_rs.im2col)
+def conv_forward(x: _Float, w: _Float, b: _Float, stride: int, pad: int) -> _Float: ...
+def conv_backward(
+    dout: _Float, x: _Float, w: _Float, stride: int, pad: int, need_dx: bool = True
+) -> Tuple[Optional[_Float], _Float, _Float]: ...
+def im2col(x: _Float, field_height: int, field_width: int, stride: int, pad: int, n_fastest: bool) -> _Float: ...
+def col2im(
+    cols: _Float,
+    x_shape: Tuple[int, int, int, int],
+    field_height: int,
+    field_width: int,
+    stride: int,
+    pad: int,
+    n_fastest: bool,
 ) -> _Float: ...

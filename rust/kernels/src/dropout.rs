@@ -52,12 +52,13 @@ pub fn dropout_forward<T: Real>(
             // SAFETY: elements s0 + start.. of this chunk are written by this task only.
             let (m, o) = unsafe { (om.part(s0 + start, len), oo.part(s0 + start, len)) };
             let xs = &x[s0 + start..s0 + start + len];
+            let (p, keep) = (p, keep); // by value: the loop must not reload them through a reference
             crate::wide!({
                 words.map_doubles(
                     start,
                     m,
                     #[inline(always)]
-                    |u| if u < p { keep } else { T::zero() },
+                    move |u| if u < p { keep } else { T::zero() },
                 );
                 for ((o, &m), &x) in o.iter_mut().zip(m.iter()).zip(xs) {
                     *o = x * m;

@@ -48,29 +48,6 @@ fn main() {
                 p,
             )
         });
-        time(&format!("out^T via strides {f}x{k}x{p}"), f, p, k, || unsafe {
-            gemm::gemm(
-                p,
-                f,
-                k,
-                o as *mut f64,
-                p as isize,
-                1,
-                false,
-                cols.as_ptr(),
-                p as isize,
-                1,
-                w.as_ptr(),
-                1,
-                k as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            )
-        });
         let dout: Vec<f64> = (0..f * p).map(|i| (i % 5) as f64).collect();
         let mut dw = vec![0.0f64; f * k];
         let d = dw.as_mut_ptr() as usize;
@@ -89,6 +66,25 @@ fn main() {
         });
         let mut dc = vec![0.0f64; k * p];
         let dcp = dc.as_mut_ptr() as usize;
+        time(
+            &format!("short-k dcols=W^T dout {k}x{f}x{p}"),
+            k,
+            p,
+            f,
+            || unsafe {
+                cs231n_kernels::matmul_small::gemm_short_k(
+                    k,
+                    p,
+                    f,
+                    dcp as *mut f64,
+                    p,
+                    false,
+                    Operand::transposed(w.as_ptr(), k),
+                    dout.as_ptr(),
+                    p,
+                )
+            },
+        );
         time(&format!("dcols=W^T dout {k}x{f}x{p}"), k, p, f, || unsafe {
             gemm(
                 k,

@@ -102,7 +102,6 @@ pub fn l2_reg<T: Real>(w: &[T], dw: &mut [T], reg: T) -> KResult<T> {
     let parts = crate::threads::Disjoint::new(&mut partial);
     threads::for_each_chunk_mut(dw, CHUNK, |c, part| {
         let ws = &w[c * CHUNK..c * CHUNK + part.len()];
-        let reg = reg; // a local copy: through the closure's reference it could alias dw's stores
         let sum = crate::wide!({
             let mut acc = [T::zero(); 8];
             for (d8, w8) in part.chunks_exact_mut(8).zip(ws.chunks_exact(8)) {

@@ -63,8 +63,8 @@ pub unsafe fn gemm_short_k<T: Real>(
                     dst_ld,
                     accumulate,
                 };
-                if rows == MR && cols == width {
-                    t.full(i0, j0);
+                if cols == width {
+                    t.full(i0, j0, rows);
                 } else {
                     t.edge(i0, j0, rows, cols);
                 }
@@ -118,11 +118,12 @@ impl<T: Real> Tile<T> {
         acc
     }
 
+    /// A tile of full width (`rows` <= MR of its rows inside dst).
     #[inline(always)]
-    unsafe fn full(&self, i0: usize, j0: usize) {
+    unsafe fn full(&self, i0: usize, j0: usize, rows: usize) {
         let l = T::LANES;
-        let acc = self.run(i0, MR, |kk| self.b.add(kk * self.ld_b + j0));
-        for (i, acc_i) in acc.iter().enumerate() {
+        let acc = self.run(i0, rows, |kk| self.b.add(kk * self.ld_b + j0));
+        for (i, acc_i) in acc.iter().enumerate().take(rows) {
             let d = self.dst.add((i0 + i) * self.dst_ld + j0);
             for (v, &x) in acc_i.iter().enumerate() {
                 let p = d.add(v * l);
@@ -136,7 +137,7 @@ impl<T: Real> Tile<T> {
         }
     }
 
-    /// A tile cut short by the edge of dst: b's row copied into a padded buffer, dst written
+    /// A tile cut short by the right edge of dst: b's row copied into a padded buffer, dst written
     /// element by element.
     #[inline(always)]
     unsafe fn edge(&self, i0: usize, j0: usize, rows: usize, cols: usize) {

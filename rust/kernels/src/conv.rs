@@ -313,9 +313,10 @@ fn with_scratch<T: Real, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> KResul
     })
 }
 
-/// `f(task)` for every task: on the pool when the convolution is big enough to gain from it.
-fn for_tasks(g: &ConvGeom, tasks: usize, f: impl Fn(usize) + Send + Sync) {
-    if g.work() >= MIN_PARALLEL_WORK {
+/// `f(task)` for every task: on the pool when the work (multiply-adds or elements) is big enough
+/// to gain from it.
+fn for_tasks(work: usize, tasks: usize, f: impl Fn(usize) + Send + Sync) {
+    if work >= MIN_PARALLEL_WORK {
         threads::for_each_index(tasks, f);
     } else {
         (0..tasks).for_each(f);
@@ -346,39 +347,31 @@ unsafe fn image_cols<T: Real>(g: &ConvGeom, x: Images<T>, n: usize, scratch: &mu
     Operand::rows(scratch.as_ptr(), g.p())
 }
 
+/// Checks a whole batch's column matrix: (K, N * P).
+fn check_cols(g: &ConvGeom, len: usize) -> KResult<()> {
+    let shape = format!("({}, {})", g.k(), g.n * g.p());
+    check_len("cols", len, g.k() * g.n * g.p(), shape)
+}
+
 /// im2col of the whole batch into `cols` (K rows, N * P columns, in `layout`'s pixel order).
 pub fn im2col<T: Real>(g: &ConvGeom, x: ArrayView4<'_, T>, cols: &mut [T], n_fastest: bool) -> KResult<()> {
-    check_len(
-        "cols",
-        cols.len(),
-        g.k() * g.n * g.p(),
-        format!("({}, {})", g.k(), g.n * g.p()),
-    )?;
+    check_cols(g, cols.len())?;
     let (xs, layout, out) = (
         Images::new(&x),
         ColsLayout::batch(g, n_fastest),
         Disjoint::new(cols),
     );
     // SAFETY: each task writes only the columns of its own image.
-    let big = g.k() * g.n * g.p() >= MIN_PARALLEL_WORK;
-    let job = |n: usize| unsafe { im2col_image(g, xs, n, out.as_mut_ptr(), layout) };
-    if big {
-        threads::for_each_index(g.n, job);
-    } else {
-        (0..g.n).for_each(job);
-    }
+    for_tasks(cols.len(), g.n, |n| unsafe {
+        im2col_image(g, xs, n, out.as_mut_ptr(), layout)
+    });
     Ok(())
 }
 
 /// col2im of a whole batch's columns (K rows, N * P columns, in `layout`'s pixel order) into dx
 /// (N, C, H, W), C-ordered.
 pub fn col2im<T: Real>(g: &ConvGeom, cols: &[T], dx: &mut [T], n_fastest: bool) -> KResult<()> {
-    check_len(
-        "cols",
-        cols.len(),
-        g.k() * g.n * g.p(),
-        format!("({}, {})", g.k(), g.n * g.p()),
-    )?;
+    check_cols(g, cols.len())?;
     let plane = g.c * g.h * g.w;
     check_len(
         "dx",
@@ -386,15 +379,11 @@ pub fn col2im<T: Real>(g: &ConvGeom, cols: &[T], dx: &mut [T], n_fastest: bool) 
         g.n * plane,
         format!("({}, {}, {}, {})", g.n, g.c, g.h, g.w),
     )?;
-    let layout = ColsLayout::batch(g, n_fastest);
-    let job = |n: usize, d: &mut [T]| unsafe { col2im_image(g, cols.as_ptr(), layout, n, d) };
-    if g.k() * g.n * g.p() >= MIN_PARALLEL_WORK {
-        threads::for_each_chunk_mut(dx, plane.max(1), job);
-    } else {
-        for (n, d) in dx.chunks_mut(plane.max(1)).enumerate() {
-            job(n, d);
-        }
-    }
+    let (layout, out) = (ColsLayout::batch(g, n_fastest), Disjoint::new(dx));
+    // SAFETY: each task writes only its own image of dx.
+    for_tasks(cols.len(), g.n, |n| unsafe {
+        col2im_image(g, cols.as_ptr(), layout, n, out.part(n * plane, plane))
+    });
     Ok(())
 }
 
@@ -418,7 +407,7 @@ pub fn conv_forward<T: Real>(
     let (xs, dst) = (Images::new(&x), Disjoint::new(out));
     let scratch = if g.pointwise() { 0 } else { k * p };
     let failed = std::sync::Mutex::new(None);
-    for_tasks(g, g.n, |n| {
+    for_tasks(g.work(), g.n, |n| {
         // SAFETY: task n writes only out[n]; the operands are valid borrowed arrays.
         let r = with_scratch::<T, _>(scratch, |cols| unsafe {
             let o = dst.part(n * g.f * p, g.f * p);
@@ -497,7 +486,7 @@ pub fn conv_backward<T: Real>(
         0
     };
     let failed = std::sync::Mutex::new(None);
-    for_tasks(g, blocks, |blk| {
+    for_tasks(g.work(), blocks, |blk| {
         // SAFETY: block `blk` writes only its own partial sums and its images' dx.
         let r = with_scratch::<T, _>(cols_len + dcols_len, |scratch| unsafe {
             let (cols_buf, dcols) = scratch.split_at_mut(cols_len);

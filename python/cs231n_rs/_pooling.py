@@ -25,13 +25,12 @@ Unlike cs231n's ``max_pool_forward_im2col``, which calls an undefined ``im2col``
 im2col variant works for any window and stride.
 """
 
-import operator
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import _core
-from ._validate import as_array, compute_dtype, finish, readable
+from ._validate import as_array, as_int, compute_dtype, finish, readable
 
 __all__ = [
     "max_pool_forward_naive",
@@ -52,16 +51,10 @@ _KEYS = ("pool_height", "pool_width", "stride")
 
 def _pool_sizes(pool_param):
     """(pool_height, pool_width, stride) as ints >= 1; KeyError for a missing key (as cs231n's
-    ``pool_param['stride']``), ValueError naming the key and value otherwise."""
+    ``pool_param['stride']``), TypeError for a non-integer, ValueError for a size below 1."""
     sizes = []
     for key in _KEYS:
-        value = pool_param[key]
-        try:
-            if isinstance(value, (bool, np.bool_)):
-                raise TypeError
-            size = operator.index(value)
-        except TypeError:
-            raise ValueError("pool_param['%s'] must be an integer, got %r" % (key, value)) from None
+        size = as_int(pool_param[key], "pool_param[%r]" % key)  # a float is a TypeError, as for conv_param
         if size < 1:
             raise ValueError("pool_param['%s'] must be >= 1, got %d" % (key, size))
         sizes.append(size)

@@ -119,7 +119,15 @@ def test_conv_net_data_subtracts_the_mean_image():
     for got, X in pairs:
         assert got.dtype == np.float32 and got.shape == X.shape
         np.testing.assert_array_equal(got, (X - mean).astype(np.float32))
-    assert solver_data["y_train"] is splits["y_train"] and y_test is splits["y_test"]
+    np.testing.assert_array_equal(solver_data["y_train"], splits["y_train"])
+    np.testing.assert_array_equal(solver_data["y_val"], splits["y_val"])
+    np.testing.assert_array_equal(y_test, splits["y_test"])
     for k, v in before.items():
         np.testing.assert_array_equal(splits[k], v)
     assert _tour_conv.conv_net_data({"splits": splits}, np.float64)[0]["X_val"].dtype == np.float64
+    # --quick on CIFAR-10: the first training images only, still centred on the whole split's mean
+    first, _, _, first_mean = _tour_conv.conv_net_data({"splits": splits}, num_train=1)
+    np.testing.assert_array_equal(first_mean, mean)
+    np.testing.assert_array_equal(first["X_train"], (splits["X_train"][:1] - mean).astype(np.float32))
+    np.testing.assert_array_equal(first["y_train"], [0])
+    assert len(first["X_val"]) == 1

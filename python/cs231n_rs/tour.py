@@ -24,7 +24,8 @@ Stages (each a function ``stage_*(data, out, progress, quick)`` returning a resu
   minus the mean training image; ``conv_net_training.png`` (loss history, train / val accuracy) and
   ``conv_net_filters.png`` (the first-layer filters by ``visualize_grid``, as the notebook). The
   trained model is left in ``data["conv_net"]`` (with the mean image) for later stages. On CIFAR-10
-  the notebook's settings (one epoch, batch 50), untested on the real data.
+  the notebook's settings (one epoch, batch 50; ``--quick``: the first 1000 training images), untested
+  on the real data.
 
 The digits (8x8 images upsampled to 32x32x3, see :mod:`cs231n_rs.datasets`) need no download;
 ``--cifar-dir`` runs on real CIFAR-10 with the notebooks' subsampling (5000 train / 500 test for kNN,

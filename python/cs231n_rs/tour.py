@@ -19,6 +19,13 @@ Stages (each a function ``stage_*(data, out, progress, quick)`` returning a resu
   ``FullyConnectedNet`` trained with Adam three ways (plain, batchnorm, batchnorm + dropout), all in
   cs231n's default float32; ``fully_connected_nets.png`` compares their loss and val accuracy. The
   net stages seed NumPy's global RNG with 0 first and return one table row per trained net.
+* Convolutional net (ConvolutionalNetworks.ipynb, in :mod:`cs231n_rs._tour_conv`): a
+  ``ThreeLayerConvNet`` (32 7x7 filters, float32) trained by the ``Solver`` with Adam on the images
+  minus the mean training image; ``conv_net_training.png`` (loss history, train / val accuracy) and
+  ``conv_net_filters.png`` (the first-layer filters by ``visualize_grid``, as the notebook). The
+  trained model is left in ``data["conv_net"]`` (with the mean image) for later stages. On CIFAR-10
+  the notebook's settings (one epoch, batch 50; ``--quick``: the first 1000 training images), untested
+  on the real data.
 
 The digits (8x8 images upsampled to 32x32x3, see :mod:`cs231n_rs.datasets`) need no download;
 ``--cifar-dir`` runs on real CIFAR-10 with the notebooks' subsampling (5000 train / 500 test for kNN,
@@ -32,6 +39,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from ._tour_conv import CONV_NET, stage_conv_net  # noqa: F401 (CONV_NET: the conv stage's settings)
 
 DEFAULT_OUT = "cs231n-rs-tour"
 
@@ -245,14 +254,14 @@ def net_data(data):
     return data["net_data"]
 
 
-def _train_net(model, solver_data, settings, quick, progress):
+def _train_net(model, solver_data, settings, quick, progress, batch_size=NET_BATCH_SIZE):
     """Trains ``model`` with the Solver (no printed lines; its progress bar follows its own default
     unless the tour's progress display is off); returns the solver."""
     from .solver import Solver
 
     update_rule, learning_rate, lr_decay, epochs, quick_epochs = settings
     solver = Solver(model, solver_data, update_rule=update_rule, optim_config={"learning_rate": learning_rate},
-                    lr_decay=lr_decay, num_epochs=quick_epochs if quick else epochs, batch_size=NET_BATCH_SIZE,
+                    lr_decay=lr_decay, num_epochs=quick_epochs if quick else epochs, batch_size=batch_size,
                     verbose=False, progress=None if progress else False)
     solver.train()
     return solver
@@ -305,7 +314,8 @@ def stage_fully_connected_nets(data, out, progress, quick=False):
 
 #: The tour, in order; each stage is ``stage(data, out, progress, quick) -> result dict`` (or a list
 #: of result dicts, one table row each).
-STAGES = [stage_knn, stage_svm, stage_softmax, stage_features, stage_two_layer_net, stage_fully_connected_nets]
+STAGES = [stage_knn, stage_svm, stage_softmax, stage_features, stage_two_layer_net, stage_fully_connected_nets,
+          stage_conv_net]
 
 
 def _stage_linear(pipeline, cls, data, out, progress, quick, weights_png, history_png=None):
@@ -502,9 +512,11 @@ def plot_solver_comparison(solvers, path, title):
 
 def print_table(results):
     """The summary table: one row per stage."""
-    header = "%-11s %-24s %8s %9s %8s" % ("pipeline", "best hyperparameters", "val acc", "test acc", "seconds")
+    width = max([11] + [len(r["pipeline"]) for r in results])  # ThreeLayerConvNet is wider than 11
+    header = "%-*s %-24s %8s %9s %8s" % (width, "pipeline", "best hyperparameters", "val acc", "test acc", "seconds")
     print(header)
     print("-" * len(header))
     for r in results:
-        print("%-11s %-24s %8.3f %9.3f %8.1f" % (r["pipeline"], r["params"], r["val_acc"], r["test_acc"], r["seconds"]))
+        print("%-*s %-24s %8.3f %9.3f %8.1f"
+              % (width, r["pipeline"], r["params"], r["val_acc"], r["test_acc"], r["seconds"]))
     print("(kNN: val acc is the mean %d-fold cross-validation accuracy of the best k)" % NUM_FOLDS)

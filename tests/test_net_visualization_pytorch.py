@@ -184,7 +184,8 @@ def test_saliency_bad_input(N):
     with pytest.raises(ValueError, match="X"):
         N.compute_saliency_maps(X[0], torch.tensor([0, 1]), model)
     with pytest.raises(ValueError, match="y"):
-        N.compute_saliency_maps(X.clone(), torch.tensor([0, 1, 2]), model)
+        N.compute_saliency_maps(X, torch.tensor([0, 1, 2]), model)
+    assert not X.requires_grad  # checked before anything is mutated
     with pytest.raises(TypeError, match="y"):
         N.compute_saliency_maps(X.clone(), torch.tensor([0.0, 1.0]), model)
     with pytest.raises(ValueError, match="y"):

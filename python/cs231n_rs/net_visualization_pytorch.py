@@ -37,7 +37,10 @@ import numpy as np
 
 from .image_utils import SQUEEZENET_MEAN, SQUEEZENET_STD
 
+# cs231n's module has no __all__, so its star import also brings the SqueezeNet constants.
 __all__ = [
+    "SQUEEZENET_MEAN",
+    "SQUEEZENET_STD",
     "blur_image",
     "class_visualization_update_step",
     "compute_saliency_maps",
@@ -116,18 +119,18 @@ def compute_saliency_maps(X, y, model):
     images (detached, on X's device).
     """
     X = _images(X, "X")
-    # Make sure the model is in "test" mode
-    model.eval()
-
-    # Make input tensor require gradient
-    X.requires_grad_()
-
     if not isinstance(y, torch.Tensor):
         y = torch.as_tensor(np.asarray(y))
     if y.dim() != 1 or y.shape[0] != X.shape[0]:
         raise ValueError("y: expected labels of shape (%d,), got shape %s" % (X.shape[0], tuple(y.shape)))
     if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise TypeError("y: expected integer class labels, got dtype %s" % (y.dtype,))
+
+    # Make sure the model is in "test" mode
+    model.eval()
+
+    # Make input tensor require gradient
+    X.requires_grad_()
 
     scores = _scores(model, X)
     y = y.to(device=scores.device, dtype=torch.long)

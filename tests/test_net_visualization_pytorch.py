@@ -164,6 +164,20 @@ def test_saliency_of_a_batch_is_each_image_on_its_own(N):
 
 
 @requires_torch
+def test_gradients_are_taken_inside_a_callers_no_grad(N):
+    model = tiny_model()
+    X = images()
+    with torch.no_grad():
+        s = N.compute_saliency_maps(X.clone(), torch.tensor([3, 0]), model)
+        f = N.make_fooling_image(X[:1], 0, model)
+        img = X[:1].clone()
+        N.class_visualization_update_step(img, model, 0, 1e-3, 0.1)
+    np.testing.assert_array_equal(s.numpy(), N.compute_saliency_maps(X.clone(), torch.tensor([3, 0]), model).numpy())
+    np.testing.assert_array_equal(f.detach().numpy(), N.make_fooling_image(X[:1], 0, model).detach().numpy())
+    assert model(f).argmax(1).item() == 0 and not torch.equal(img, X[:1])
+
+
+@requires_torch
 def test_saliency_float32_agrees_with_float64(N):
     model64 = tiny_model()
     model32 = tiny_model(dtype=torch.float32)

@@ -132,14 +132,15 @@ def compute_saliency_maps(X, y, model):
     # Make input tensor require gradient
     X.requires_grad_()
 
-    scores = _scores(model, X)
-    y = y.to(device=scores.device, dtype=torch.long)
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= scores.shape[1]):
-        raise ValueError("y: labels must lie in [0, %d)" % scores.shape[1])
-    # Unnormalized scores of the correct classes, summed over the batch: the gradient of the sum
-    # with respect to X holds every image's own gradient.
-    correct_scores = scores.gather(1, y.view(-1, 1)).squeeze(1)
-    (dX,) = torch.autograd.grad(correct_scores.sum(), X)
+    with torch.enable_grad():  # also inside a caller's torch.no_grad()
+        scores = _scores(model, X)
+        y = y.to(device=scores.device, dtype=torch.long)
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= scores.shape[1]):
+            raise ValueError("y: labels must lie in [0, %d)" % scores.shape[1])
+        # Unnormalized scores of the correct classes, summed over the batch: the gradient of the
+        # sum with respect to X holds every image's own gradient.
+        correct_scores = scores.gather(1, y.view(-1, 1)).squeeze(1)
+        (dX,) = torch.autograd.grad(correct_scores.sum(), X)
     saliency = dX.abs().max(dim=1)[0]
     return saliency.detach()
 
@@ -172,12 +173,13 @@ def make_fooling_image(X, target_y, model):
 
     learning_rate = 1
     for _ in range(100):
-        scores = _scores(model, X_fooling)
-        _class_index(target_y, scores.shape[1], "target_y")
-        pending = scores.detach().argmax(dim=1) != target_y
-        if not bool(pending.any()):
-            break
-        (g,) = torch.autograd.grad(scores[:, target_y].sum(), X_fooling)
+        with torch.enable_grad():  # also inside a caller's torch.no_grad()
+            scores = _scores(model, X_fooling)
+            _class_index(target_y, scores.shape[1], "target_y")
+            pending = scores.detach().argmax(dim=1) != target_y
+            if not bool(pending.any()):
+                break
+            (g,) = torch.autograd.grad(scores[:, target_y].sum(), X_fooling)
         norms = g.flatten(1).norm(dim=1)
         step = pending & (norms > 0)
         if not bool(step.any()):

@@ -22,7 +22,7 @@ __all__ = ["ThreeLayerConvNet"]
 
 
 class ThreeLayerConvNet(_ref.ThreeLayerConvNet):
-    __doc__ = _ref.ThreeLayerConvNet.__doc__.rstrip() + _INPUT_GRADIENT_DOC
+    __doc__ = (_ref.ThreeLayerConvNet.__doc__ or "").rstrip() + _INPUT_GRADIENT_DOC
 
     def input_gradient(self, X, dscores=None, y=None):
         """Scores of X and the gradient with respect to X of sum(dscores * scores).

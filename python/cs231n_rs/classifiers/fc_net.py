@@ -74,7 +74,7 @@ def _add_reg(loss, grads, params, names, reg):
 
 
 class TwoLayerNet(_ref.TwoLayerNet):
-    __doc__ = _ref.TwoLayerNet.__doc__.rstrip() + _INPUT_GRADIENT_DOC
+    __doc__ = (_ref.TwoLayerNet.__doc__ or "").rstrip() + _INPUT_GRADIENT_DOC
 
     def input_gradient(self, X, dscores=None, y=None):
         """Scores of X and the gradient with respect to X of sum(dscores * scores), test mode.
@@ -128,7 +128,7 @@ _NORMS = {
 
 
 class FullyConnectedNet(_ref.FullyConnectedNet):
-    __doc__ = _ref.FullyConnectedNet.__doc__.rstrip() + _INPUT_GRADIENT_DOC
+    __doc__ = (_ref.FullyConnectedNet.__doc__ or "").rstrip() + _INPUT_GRADIENT_DOC
 
     def input_gradient(self, X, dscores=None, y=None):
         """Scores of X and the gradient with respect to X of sum(dscores * scores), test mode.

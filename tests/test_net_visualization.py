@@ -440,3 +440,19 @@ def test_tour_stage_quick_writes_the_pngs(tmp_path, np_seed):
         assert (tmp_path / name).stat().st_size > 1000
     assert result["val_acc"] == 1.0  # every fooled image reached its target
     assert np.isnan(result["test_acc"]) and result["seconds"] < 30
+
+
+def test_tour_stage_uses_the_conv_stage_net(tmp_path, digits_net, np_seed):
+    from cs231n_rs._tour_vis import stage_net_visualization
+
+    model, mean, data = digits_net
+    classes = [str(c) for c in range(10)]
+    splits = {"X_val": data["X_val"][:12] + mean, "y_val": data["y_val"][:12]}  # pixels, as load_data gives
+    shared = {"splits": splits, "classes": classes,
+              "conv_net": {"model": model, "mean_image": mean.reshape(-1), "val_acc": 0.9, "classes": classes}}
+    params_before = {k: v.copy() for k, v in model.params.items()}
+    result = stage_net_visualization(shared, tmp_path, False, quick=True)
+    assert all(np.array_equal(v, model.params[k]) for k, v in params_before.items())  # the same net, untouched
+    assert result["params"].startswith("fooled") and 0.0 <= result["val_acc"] <= 1.0
+    for name in ("saliency_maps.png", "fooling_image.png", "class_visualization.png"):
+        assert (tmp_path / name).stat().st_size > 1000

@@ -189,6 +189,8 @@ def test_input_gradient_errors():
         model.input_gradient(X, dscores=np.zeros((2, 5)), y=[0, 1])
     with pytest.raises(ValueError, match="dscores"):
         model.input_gradient(X, dscores=np.zeros((2, 4)))
+    with pytest.raises(TypeError, match="dscores"):
+        model.input_gradient(X, dscores=np.full((2, 5), "a"))
     with pytest.raises(ValueError, match="y"):
         model.input_gradient(X, y=[0, 5])
     with pytest.raises(ValueError, match="y"):

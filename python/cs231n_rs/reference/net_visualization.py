@@ -76,6 +76,8 @@ def upstream_scores_gradient(scores, dscores=None, y=None):
         if y is not None:
             raise ValueError("dscores and y: give one of them, not both")
         d = np.asarray(dscores)
+        if d.dtype.kind not in "biuf":
+            raise TypeError("dscores: expected a real numeric array, got dtype %s" % d.dtype)
         if d.shape != (N, C):
             raise ValueError("dscores: expected shape %s (the scores' shape), got %s" % ((N, C), d.shape))
         return d.astype(scores.dtype)

@@ -327,7 +327,8 @@ def jitter(X, ox, oy):
     - ox, oy: Integers giving number of pixels to jitter along W and H axes
 
     Returns: A new array of shape (N, C, H, W): X rolled circularly by ox columns and oy rows
-    (cs231n's ``torch.cat([X[:, :, :, -ox:], X[:, :, :, :-ox]], dim=3)``; negative offsets undo it).
+    (cs231n's ``torch.cat([X[:, :, :, -ox:], X[:, :, :, :-ox]], dim=3)``; negative offsets undo it;
+    as with cs231n's slices, an offset of at least the size leaves that axis as it is).
     """
     X = np.asarray(X)
     if X.ndim != 4:

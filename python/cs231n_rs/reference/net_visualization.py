@@ -354,7 +354,7 @@ def blur_image(X, sigma=1):
 
 def _gaussian_filter1d(x, sigma, axis):
     try:
-        from scipy.ndimage import gaussian_filter1d
+        from scipy.ndimage import gaussian_filter1d  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         return gaussian_filter1d_numpy(x, sigma, axis)
     return gaussian_filter1d(x, sigma, axis=axis)

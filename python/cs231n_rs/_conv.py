@@ -61,13 +61,21 @@ def forward(x, w, b, conv_param):
     return finish(out, result), xw
 
 
-def backward(dout, x, w, conv_param, need_dx=True):
-    """(dx or None, dw, db) of the convolution, each in the dtype NumPy's backward would give."""
+def backward(dout, x, w, conv_param, need_dx=True, need_dw=True):
+    """(dx or None, dw, db) of the convolution, each in the dtype NumPy's backward would give.
+
+    ``need_dw=False`` returns (dx, None, None) through the kernels' dx-only path: no columns of x and
+    no dw product (x then only gives the geometry); its dx has the same bits as the full path's."""
     da = _image4(as_array(dout, "dout"), "dout", "(N, F, H', W')")
     xa = _image4(as_array(x, "x"), "x", "(N, C, H, W)")
     wa = _image4(as_array(w, "w"), "w", "(F, C, HH, WW)")
     stride, pad = conv_params(conv_param)
     work, _ = compute_dtype(da, xa, wa)
+    if not need_dw:
+        # x is not read: a zero-strided array of its shape in the work dtype stands in (no cast).
+        xs = xa if xa.dtype == work else np.broadcast_to(np.zeros((), work), xa.shape)
+        dx, _, _ = _core.conv_backward(_work(da, work), xs, _work(wa, work), stride, pad, need_dx, False)
+        return (None if dx is None else finish(dx, _promoted(work, da, wa))), None, None
     dx, dw, db = _core.conv_backward(_work(da, work), _work(xa, work), _work(wa, work), stride, pad, need_dx)
     if dx is not None:
         dx = finish(dx, _promoted(work, da, wa))

@@ -6,7 +6,7 @@ bookkeeping: the nets' constructors, save and load (:mod:`cs231n_rs.classifiers.
 the convolutional net of :mod:`.cnn` is laid out for the same reuse).
 """
 
-from . import cnn, fast_layers, fc_net, im2col, layer_utils, layers, optim
+from . import cnn, fast_layers, fc_net, im2col, layer_utils, layers, net_visualization, optim
 from .cnn import ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
 from .features import color_histogram_hsv, extract_features, hog_feature, rgb2gray, uniform_filter
@@ -42,6 +42,7 @@ __all__ = [
     "im2col",
     "cnn",
     "ThreeLayerConvNet",
+    "net_visualization",
     "optim",
     "Solver",
     "rgb2gray",

@@ -60,7 +60,7 @@ fn conv_forward<'py>(
     by_dtype!(Arr4, x, x => forward_impl(py, x, &w, &b, stride, pad))
 }
 
-type Grads3<'py> = (Option<Arr<'py>>, Arr<'py>, Arr<'py>);
+type Grads3<'py> = (Option<Arr<'py>>, Option<Arr<'py>>, Option<Arr<'py>>);
 
 #[allow(clippy::too_many_arguments)]
 fn backward_impl<'py, T: Real + Element>(
@@ -71,6 +71,7 @@ fn backward_impl<'py, T: Real + Element>(
     stride: usize,
     pad: usize,
     need_dx: bool,
+    need_dw: bool,
 ) -> PyResult<Grads3<'py>> {
     let (x, w) = (typed4::<T>(x, "x")?, typed4::<T>(w, "w")?);
     let g = geom(dims4(&x), dims4(&w), stride, pad)?;
@@ -83,7 +84,6 @@ fn backward_impl<'py, T: Real + Element>(
         )));
     }
     let (dv, wv) = (c_order(dout.as_array()), c_order(w.as_array()));
-    let xv = x.as_array();
     let (dx_arr, mut dx) = match need_dx {
         true => {
             let (a, o) = empty::<T>(py, &[g.n, g.c, g.h, g.w])?;
@@ -91,17 +91,27 @@ fn backward_impl<'py, T: Real + Element>(
         }
         false => (None, None),
     };
+    if !need_dw {
+        // dx alone: x gives the geometry only (it is not read).
+        if let Some(dx) = dx.as_mut() {
+            run(py, || conv::conv_backward_dx(&g, &dv, &wv, dx.get()))?;
+        }
+        return Ok((dx_arr, None, None));
+    }
+    let xv = x.as_array();
     let (dw_arr, mut dw) = empty::<T>(py, &[g.f, g.c, g.kh, g.kw])?;
     let (db_arr, mut db) = empty::<T>(py, &[g.f])?;
     run(py, || {
         conv::conv_backward(&g, &dv, xv, &wv, dx.as_mut().map(|o| o.get()), dw.get(), db.get())
     })?;
-    Ok((dx_arr, dw_arr, db_arr))
+    Ok((dx_arr, Some(dw_arr), Some(db_arr)))
 }
 
-/// (dx (N, C, H, W) or None, dw (F, C, HH, WW), db (F,)) of the convolution, given dout (N, F, H', W').
+/// (dx (N, C, H, W) or None, dw (F, C, HH, WW) or None, db (F,) or None) of the convolution, given
+/// dout (N, F, H', W'). `need_dw = false` skips dw and db (and every read of x): (dx, None, None).
 #[pyfunction]
-#[pyo3(signature = (dout, x, w, stride, pad, need_dx=true))]
+#[pyo3(signature = (dout, x, w, stride, pad, need_dx=true, need_dw=true))]
+#[allow(clippy::too_many_arguments)]
 fn conv_backward<'py>(
     py: Python<'py>,
     dout: Arr4<'py>,
@@ -110,8 +120,9 @@ fn conv_backward<'py>(
     stride: usize,
     pad: usize,
     need_dx: bool,
+    need_dw: bool,
 ) -> PyResult<Grads3<'py>> {
-    by_dtype!(Arr4, dout, d => backward_impl(py, d, &x, &w, stride, pad, need_dx))
+    by_dtype!(Arr4, dout, d => backward_impl(py, d, &x, &w, stride, pad, need_dx, need_dw))
 }
 
 fn im2col_impl<'py, T: Real + Element>(

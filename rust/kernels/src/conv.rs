@@ -279,8 +279,22 @@ unsafe fn col2im_image<T: Real>(g: &ConvGeom, cols: *const T, layout: ColsLayout
                 for i in ilo..ihi {
                     let src = row.add(i * g.wo * step);
                     let hrow = &mut plane[(i * s + u - pad) * g.w..][..g.w];
-                    for j in jlo..jhi {
-                        hrow[j * s + v - pad] += *src.add(j * step);
+                    if s == 1 && step == 1 {
+                        // Contiguous on both sides: a plain slice add (vectorizes). Each element
+                        // still gets one add here, so the sums are those of the general loop.
+                        let len = jhi - jlo;
+                        if len == 0 {
+                            continue; // (jlo + v - pad may then lie before the row)
+                        }
+                        let d = &mut hrow[jlo + v - pad..][..len];
+                        let c = std::slice::from_raw_parts(src.add(jlo), len);
+                        for (a, &b) in d.iter_mut().zip(c) {
+                            *a += b;
+                        }
+                    } else {
+                        for j in jlo..jhi {
+                            hrow[j * s + v - pad] += *src.add(j * step);
+                        }
                     }
                 }
             }
@@ -516,25 +530,7 @@ pub fn conv_backward<T: Real>(
                     *acc += sum8(row);
                 }
                 if let Some(dx_out) = &dx_out {
-                    let dx_n = dx_out.part(n * plane, plane);
-                    // dcols (K, P) = w^T (K, F) dout[n] (F, P); for a pointwise conv that is dx[n].
-                    let dst = if g.pointwise() {
-                        dx_n.as_mut_ptr()
-                    } else {
-                        dcols.as_mut_ptr()
-                    };
-                    product(
-                        k,
-                        p,
-                        f,
-                        dst,
-                        false,
-                        Operand::transposed(w.as_ptr(), k),
-                        Operand::rows(d_n.as_ptr(), p),
-                    );
-                    if !g.pointwise() {
-                        col2im_image(g, dcols.as_ptr(), ColsLayout::single(g), 0, dx_n);
-                    }
+                    image_dx(g, d_n, w, dcols, dx_out.part(n * plane, plane));
                 }
             }
         });
@@ -557,6 +553,73 @@ pub fn conv_backward<T: Real>(
         }
     }
     Ok(())
+}
+
+/// dx[n] (C, H, W), C-ordered, of one image from its dout[n] (F, P): dcols (K, P) = w^T (K, F)
+/// dout[n], then col2im (for a pointwise convolution the product is dx[n] itself). `dcols` is
+/// scratch of K * P elements (unused when pointwise). The one computation of dx shared by
+/// [`conv_backward`] and [`conv_backward_dx`], so the two give the same bits.
+///
+/// # Safety
+/// `w` holds F * K elements, `d_n` F * P, `dx_n` C * H * W; `dcols` K * P unless pointwise.
+unsafe fn image_dx<T: Real>(g: &ConvGeom, d_n: &[T], w: &[T], dcols: &mut [T], dx_n: &mut [T]) {
+    let (k, p) = (g.k(), g.p());
+    let dst = if g.pointwise() {
+        dx_n.as_mut_ptr()
+    } else {
+        dcols.as_mut_ptr()
+    };
+    product(
+        k,
+        p,
+        g.f,
+        dst,
+        false,
+        Operand::transposed(w.as_ptr(), k),
+        Operand::rows(d_n.as_ptr(), p),
+    );
+    if !g.pointwise() {
+        col2im_image(g, dcols.as_ptr(), ColsLayout::single(g), 0, dx_n);
+    }
+}
+
+/// dx (N, C, H, W), C-ordered, of the convolution given dout (N, F, H', W') in C order, without dw
+/// and db: no im2col of x (x is not read at all) and no dw product, for a gradient with respect to
+/// the input only (a net's input gradient, saliency maps). Images run in parallel; each image's dx
+/// is computed exactly as in [`conv_backward`] (the same bits, for any thread count).
+pub fn conv_backward_dx<T: Real>(g: &ConvGeom, dout: &[T], w: &[T], dx: &mut [T]) -> KResult<()> {
+    let (k, p, f) = (g.k(), g.p(), g.f);
+    check_len("dout", dout.len(), g.n * f * p, g.out_shape())?;
+    check_len(
+        "w",
+        w.len(),
+        f * k,
+        format!("({}, {}, {}, {})", f, g.c, g.kh, g.kw),
+    )?;
+    let plane = g.c * g.h * g.w;
+    check_len(
+        "dx",
+        dx.len(),
+        g.n * plane,
+        format!("({}, {}, {}, {})", g.n, g.c, g.h, g.w),
+    )?;
+    let dx_out = Disjoint::new(dx);
+    let dcols_len = if g.pointwise() { 0 } else { k * p };
+    let failed = std::sync::Mutex::new(None);
+    for_tasks(g.work(), g.n, |n| {
+        // SAFETY: task n writes only dx[n]; the operands are valid borrowed slices.
+        let r = with_scratch::<T, _>(dcols_len, |dcols| unsafe {
+            let d_n = &dout[n * f * p..(n + 1) * f * p];
+            image_dx(g, d_n, w, dcols, dx_out.part(n * plane, plane));
+        });
+        if let Err(e) = r {
+            *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+        }
+    });
+    match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Products with at most this many rows and this inner dimension go through the register-tiled
@@ -670,6 +733,9 @@ mod tests {
             ([2, 4, 6, 6], [3, 4, 1, 1], 1, 0),
             ([2, 3, 8, 7], [2, 3, 2, 4], 3, 3),
             ([4, 3, 11, 9], [6, 3, 4, 3], 2, 1),
+            // filter columns that only ever see padding (empty valid ranges)
+            ([2, 2, 1, 2], [3, 2, 7, 7], 1, 3),
+            ([3, 3, 8, 8], [4, 3, 7, 7], 1, 3),
         ];
         for (ci, (xd, wd, s, pad)) in cases.into_iter().enumerate() {
             let x = random4(xd, 1 + ci as u64);
@@ -740,6 +806,57 @@ mod tests {
             }
         }
         crate::threads::set_num_threads(2).unwrap();
+    }
+
+    #[test]
+    fn dx_only_is_the_full_backward_dx_bit_for_bit_at_any_thread_count() {
+        let cases = [
+            ([5, 3, 12, 10], [8, 3, 7, 7], 1, 3),
+            ([3, 2, 9, 8], [5, 2, 3, 2], 2, 0),
+            ([4, 4, 6, 6], [3, 4, 1, 1], 1, 0),
+            ([2, 3, 8, 7], [2, 3, 2, 4], 3, 3),
+            ([40, 3, 16, 16], [16, 3, 5, 5], 1, 2),
+            ([2, 2, 1, 2], [3, 2, 7, 7], 1, 3),
+        ];
+        for (ci, (xd, wd, s, pad)) in cases.into_iter().enumerate() {
+            let x = random4(xd, 20 + ci as u64);
+            let w = random4(wd, 40 + ci as u64);
+            let b = vec![0.1; wd[0]];
+            let g = ConvGeom::new(xd, wd, s, pad).unwrap();
+            let dout: Vec<f64> = {
+                let mut r = lcg(60 + ci as u64);
+                (0..g.n * g.f * g.p()).map(|_| r()).collect()
+            };
+            let ws: Vec<f64> = w.iter().copied().collect();
+            let full = run(x.view(), &w, &b, s, pad, &dout)[1].clone();
+            for threads in [1, 2, 3] {
+                crate::threads::set_num_threads(threads).unwrap();
+                let mut dx = vec![f64::NAN; full.len()];
+                conv_backward_dx(&g, &dout, &ws, &mut dx).unwrap();
+                assert!(
+                    dx.iter().zip(&full).all(|(a, e)| a.to_bits() == e.to_bits()),
+                    "case {ci}, {threads} threads"
+                );
+                // and in f32
+                let (d32, w32): (Vec<f32>, Vec<f32>) = (
+                    dout.iter().map(|&v| v as f32).collect(),
+                    ws.iter().map(|&v| v as f32).collect(),
+                );
+                let x32 = x.mapv(|v| v as f32);
+                let (mut fx, mut fw, mut fb) =
+                    (vec![f32::NAN; full.len()], vec![0f32; ws.len()], vec![0f32; g.f]);
+                conv_backward(&g, &d32, x32.view(), &w32, Some(&mut fx), &mut fw, &mut fb).unwrap();
+                let mut dx32 = vec![f32::NAN; full.len()];
+                conv_backward_dx(&g, &d32, &w32, &mut dx32).unwrap();
+                assert!(dx32.iter().zip(&fx).all(|(a, e)| a.to_bits() == e.to_bits()));
+            }
+        }
+        crate::threads::set_num_threads(2).unwrap();
+        let g = ConvGeom::new([2, 3, 5, 5], [4, 3, 3, 3], 1, 1).unwrap();
+        let mut dx = vec![0.0; 2 * 3 * 25];
+        assert!(conv_backward_dx(&g, &[0.0; 7], &[0.0; 108], &mut dx).is_err());
+        assert!(conv_backward_dx(&g, &vec![0.0; 200], &[0.0; 107], &mut dx).is_err());
+        assert!(conv_backward_dx(&g, &vec![0.0; 200], &[0.0; 108], &mut dx[1..]).is_err());
     }
 
     #[test]

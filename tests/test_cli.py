@@ -18,7 +18,8 @@ from cs231n_rs.cli import main
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TOUR_PNGS = ["knn_cross_validation.png", "svm_weights.png", "softmax_weights.png", "svm_loss_history.png",
              "two_layer_net_training.png", "two_layer_net_weights.png", "fully_connected_nets.png",
-             "conv_net_training.png", "conv_net_filters.png"]
+             "conv_net_training.png", "conv_net_filters.png", "saliency_maps.png", "fooling_image.png",
+             "class_visualization.png"]
 RESULT_KEYS = {"kernel", "shape", "dtype", "threads", "reference_ms", "ours_ms", "speedup", "torch_ms"}
 
 

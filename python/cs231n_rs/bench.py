@@ -204,6 +204,7 @@ def all_cases(sizes):
     """Every benchmark case, in running order (cases sharing arrays are adjacent)."""
     from ._bench_conv import conv_cases
     from ._bench_layers import layer_cases
+    from ._bench_vis import vis_cases
 
     cases = _knn_cases(sizes, "float64") + _knn_cases(sizes, "float32")
     cases += _loss_cases(sizes, "float64")
@@ -213,6 +214,7 @@ def all_cases(sizes):
     cases.append(_overhead_case(sizes))
     cases += layer_cases(sizes)
     cases += conv_cases(sizes)
+    cases += vis_cases(sizes)
     cases += _optim_cases(sizes, "float64") + _optim_cases(sizes, "float32")
     cases.append(_solver_overhead_case(sizes))
     return cases

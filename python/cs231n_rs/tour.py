@@ -26,6 +26,10 @@ Stages (each a function ``stage_*(data, out, progress, quick)`` returning a resu
   trained model is left in ``data["conv_net"]`` (with the mean image) for later stages. On CIFAR-10
   the notebook's settings (one epoch, batch 50; ``--quick``: the first 1000 training images), untested
   on the real data.
+* Network visualization (NetworkVisualization-PyTorch.ipynb on NumPy, in :mod:`cs231n_rs._tour_vis`):
+  saliency maps, fooling images and class visualizations of that conv net, through
+  :mod:`cs231n_rs.net_visualization`; ``saliency_maps.png``, ``fooling_image.png`` and
+  ``class_visualization.png``.
 
 The digits (8x8 images upsampled to 32x32x3, see :mod:`cs231n_rs.datasets`) need no download;
 ``--cifar-dir`` runs on real CIFAR-10 with the notebooks' subsampling (5000 train / 500 test for kNN,
@@ -41,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from ._tour_conv import CONV_NET, stage_conv_net  # noqa: F401 (CONV_NET: the conv stage's settings)
+from ._tour_vis import stage_net_visualization
 
 DEFAULT_OUT = "cs231n-rs-tour"
 
@@ -315,7 +320,7 @@ def stage_fully_connected_nets(data, out, progress, quick=False):
 #: The tour, in order; each stage is ``stage(data, out, progress, quick) -> result dict`` (or a list
 #: of result dicts, one table row each).
 STAGES = [stage_knn, stage_svm, stage_softmax, stage_features, stage_two_layer_net, stage_fully_connected_nets,
-          stage_conv_net]
+          stage_conv_net, stage_net_visualization]
 
 
 def _stage_linear(pipeline, cls, data, out, progress, quick, weights_png, history_png=None):

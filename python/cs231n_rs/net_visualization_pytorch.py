@@ -22,7 +22,6 @@ parameters never accumulate a ``.grad``. ``create_class_visualization`` is the n
 with an ``img_size`` keyword (default 224) and plotting that is off when ``show_every`` is 0/None.
 """
 
-import operator
 import random
 
 try:
@@ -35,6 +34,7 @@ except ImportError as _err:  # pragma: no cover - exercised in a subprocess by t
 
 import numpy as np
 
+from ._validate import as_int
 from .image_utils import SQUEEZENET_MEAN, SQUEEZENET_STD
 
 # cs231n's module has no __all__, so its star import also brings the SqueezeNet constants.
@@ -66,15 +66,6 @@ def _images(X, name):
     if not X.is_floating_point():
         raise TypeError("%s: expected a floating-point tensor, got dtype %s" % (name, X.dtype))
     return X
-
-
-def _int(value, name):
-    if isinstance(value, bool):
-        raise TypeError("%s: expected an int, got bool" % name)
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError("%s: expected an int, got %s" % (name, type(value).__name__)) from None
 
 
 def _real(value, name):
@@ -165,7 +156,7 @@ def make_fooling_image(X, target_y, model):
     normalized step until all of them are classified as target_y (an image that already is stays).
     """
     X = _images(X, "X")
-    target_y = _int(target_y, "target_y")
+    target_y = as_int(target_y, "target_y")
 
     # Initialize our fooling image to the input image, and enable gradients.
     X_fooling = X.clone()
@@ -204,7 +195,7 @@ def class_visualization_update_step(img, model, target_y, l2_reg, learning_rate)
     - learning_rate: Step size
     """
     img = _images(img, "img")
-    target_y = _int(target_y, "target_y")
+    target_y = as_int(target_y, "target_y")
     l2_reg = _real(l2_reg, "l2_reg")
     learning_rate = _real(learning_rate, "learning_rate")
 
@@ -299,8 +290,8 @@ def jitter(X, ox, oy):
         raise TypeError("X: expected a torch.Tensor of shape (N, C, H, W), got %s" % type(X).__name__)
     if X.dim() != 4:
         raise ValueError("X: expected a tensor of shape (N, C, H, W), got shape %s" % (tuple(X.shape),))
-    ox = _int(ox, "ox")
-    oy = _int(oy, "oy")
+    ox = as_int(ox, "ox")
+    oy = as_int(oy, "oy")
     if ox != 0:
         left = X[:, :, :, :-ox]
         right = X[:, :, :, -ox:]
@@ -356,15 +347,15 @@ def create_class_visualization(target_y, model, dtype, **kwargs):
     if unknown:
         raise TypeError("create_class_visualization: unexpected keyword argument(s) %s" % ", ".join(unknown))
     opts = dict(_CLASS_VIS_DEFAULTS, **kwargs)
-    target_y = _int(target_y, "target_y")
+    target_y = as_int(target_y, "target_y")
     l2_reg = _real(opts["l2_reg"], "l2_reg")
     learning_rate = _real(opts["learning_rate"], "learning_rate")
-    num_iterations = _int(opts["num_iterations"], "num_iterations")
-    blur_every = _int(opts["blur_every"], "blur_every")
-    max_jitter = _int(opts["max_jitter"], "max_jitter")
+    num_iterations = as_int(opts["num_iterations"], "num_iterations")
+    blur_every = as_int(opts["blur_every"], "blur_every")
+    max_jitter = as_int(opts["max_jitter"], "max_jitter")
     show_every = opts["show_every"]
-    show_every = 0 if show_every is None else _int(show_every, "show_every")
-    img_size = _int(opts["img_size"], "img_size")
+    show_every = 0 if show_every is None else as_int(show_every, "show_every")
+    img_size = as_int(opts["img_size"], "img_size")
     class_names = opts["class_names"]
     if blur_every <= 0:
         raise ValueError("blur_every: expected a positive int, got %d" % blur_every)

@@ -24,6 +24,7 @@ import random
 
 import numpy as np
 
+from ..image_utils import SQUEEZENET_MEAN, SQUEEZENET_STD
 from .cnn import ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
 from .layer_utils import (
@@ -58,8 +59,6 @@ __all__ = [
     "PIXELS_PER_UNIT",
 ]
 
-SQUEEZENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-SQUEEZENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 #: Pixels per unit of a normalized image (255 * the mean of SQUEEZENET_STD, about 57.4): the scale
 #: that carries the notebook's class-visualization settings over to mean-subtracted pixels.
 PIXELS_PER_UNIT = 255.0 * float(np.mean(SQUEEZENET_STD))

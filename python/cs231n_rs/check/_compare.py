@@ -9,21 +9,22 @@ import numpy as np
 REL_FLOOR = 1e-8
 
 
-def rel_error(x, y, scale_floor=0.0):
+def rel_error(x, y, scale_floor=0.0, scale=None):
     """cs231n's ``rel_error``: ``max(|x - y| / max(1e-8, |x| + |y|))``.
 
     ``scale_floor`` raises the floor to ``scale_floor * max|y|``, so that entries many orders of
     magnitude below the rest of the array (a float32 rounding, a numeric gradient's noise) do not
-    dominate; 0 gives cs231n's formula exactly."""
+    dominate (``scale`` replaces ``max|y|`` when given); 0 gives cs231n's formula exactly."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.size == 0:
         return 0.0
     floor = REL_FLOOR
     if scale_floor:
-        finite = np.abs(y[np.isfinite(y)])
-        if finite.size:
-            floor = max(floor, scale_floor * float(finite.max()))
+        if scale is None:
+            finite = np.abs(y[np.isfinite(y)])
+            scale = float(finite.max()) if finite.size else 0.0
+        floor = max(floor, scale_floor * scale)
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.abs(x - y) / np.maximum(floor, np.abs(x) + np.abs(y))
     if np.isnan(err).any():

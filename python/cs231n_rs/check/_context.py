@@ -19,7 +19,7 @@ TOL_F32 = 1e-3
 #: Analytic gradient against a centred-difference numeric gradient (h = 1e-5, float64).
 TOL_NUMERIC = 1e-5
 #: The floor of rel_error, relative to the largest entry, for each kind of comparison.
-SCALE_FLOOR = {"f64": 1e-10, "f32": 1e-4, "numeric": 1e-6}
+SCALE_FLOOR = {"f64": 1e-10, "f32": 1e-4, "numeric": 1e-5}
 
 #: Seconds a single correctness case may take before it counts as an error.
 CASE_CAP_S = 30.0
@@ -82,12 +82,14 @@ class Check:
 
     # -- comparisons --------------------------------------------------------------------------
 
-    def compare(self, what, got, want, kind=None, tol=None):
-        """Records the rel_error of ``got`` against ``want`` (kind: 'f64', 'f32' or 'numeric').
+    def compare(self, what, got, want, kind=None, tol=None, scale=None):
+        """Records the rel_error of ``got`` against ``want`` (kind: 'f64', 'f32' or 'numeric');
+        ``scale``: the magnitude the floor of rel_error is relative to (default max|want|).
 
         Returns True when within the tolerance."""
         if kind is None:
-            kind = "f32" if _is_f32(want) else "f64"
+            f32 = _is_f32(want) or _is_f32(got) or (self.case or "").startswith("f32")
+            kind = "f32" if f32 else "f64"
         if tol is None:
             tol = {"f64": TOL_F64, "f32": TOL_F32, "numeric": TOL_NUMERIC}[kind]
         if got is None and want is not None:
@@ -99,7 +101,7 @@ class Check:
         note = _compare.dtype_note(got, want, what)
         if note and kind == "f32":
             self.note(note)
-        err = _compare.rel_error(got, want, SCALE_FLOOR[kind])
+        err = _compare.rel_error(got, want, SCALE_FLOOR[kind], scale)
         self.records.append(dict(err=err, tol=tol, case=self.case, what=what, message=None))
         return err <= tol
 

@@ -1,4 +1,5 @@
-"""``cs231n-rs check PATH``: grade your own cs231n package against the reference, function by function, with gradients and speed.
+"""``cs231n-rs check PATH``: grade your own cs231n package against the reference, function by
+function, with gradients and speed.
 
 PATH is the assignment folder holding your ``cs231n`` package (where the notebooks are). Every
 function and class of the cs231n surface found there is imported in isolation (one process per
@@ -96,9 +97,11 @@ def run(args, argv=None):
         _runner.run_module(folder, module, names, args.cap, not args.no_speed, args.case_cap, collect)
     if progress:
         sys.stderr.write(" " * 60 + "\r")
-    print(_report.table(results, folder, colour))
+    # With --json - the JSON owns stdout and the table goes to stderr.
+    out = sys.stderr if args.json == "-" else sys.stdout
+    print(_report.table(results, folder, colour and out is sys.stdout), file=out)
     if absent:
-        print("not found in this folder (not checked): %d functions" % len(absent))
+        print("not found in this folder (not checked): %d functions" % len(absent), file=out)
     if args.json:
         options = dict(cap=args.cap, case_cap=args.case_cap, speed=not args.no_speed, only=args.only)
         _report.write_json(args.json, results, folder, absent, options)

@@ -79,16 +79,25 @@ def check_backward(c, fn, fwd_name, ref_fwd, ref_bwd, cases, wrt, grad_names, fi
             c.fail("result", "returns %d values, expected %d (%s)" % (len(got), len(grad_names),
                                                                       ", ".join(grad_names)))
             continue
+        # The floor of rel_error follows the largest gradient of the case: a gradient that is zero
+        # in theory (db before a batchnorm) is all rounding noise.
+        scale = max(float(np.max(np.abs(np.asarray(w, dtype=np.float64)))) for w in want if np.size(w))
         for i, name in enumerate(grad_names):
-            c.compare(name, got[i], want[i])
+            c.compare(name, got[i], want[i], scale=scale)
+        if fwd is not None and c.failing and not _same_forward(out[0], ref_out):
+            c.hint("Your %s is wrong too, and its cache feeds this backward pass: fix the forward pass first."
+                   % fwd_name)
         if numeric and np.asarray(ref_out).dtype == np.float64:
             f = fwd or ref_fwd
-            # The floor of rel_error follows the largest gradient of the case: a gradient that is
-            # zero in theory (db before a batchnorm) is all numeric noise.
-            scale = max(float(np.max(np.abs(w))) for w in want if np.size(w))
             for i, name in zip(wrt, grad_names):
                 num = c.numeric_grad(_perturbed(c, f, args, i), np.array(args[i], dtype=np.float64), dout)
                 c.compare(name + " vs numeric", got[grad_names.index(name)], num, kind="numeric", scale=scale)
+
+
+def _same_forward(out, ref_out):
+    from ._compare import close
+
+    return close(out, ref_out, 1e-6, 1e-6)
 
 
 def _cache_problem(c, fn, dout, ref_cache, fixed_cache, exc):

@@ -233,7 +233,7 @@ def _speed_bn(ours, shape, param):
         x = c.randn(*shape)
         C = shape[1]
         gamma, beta = c.randn(C), c.randn(C)
-        return ((lambda: fn(x, gamma, beta, copy.deepcopy(param))), (lambda: ours(x, gamma, beta, copy.deepcopy(param))))
+        return (lambda: fn(x, gamma, beta, copy.deepcopy(param))), (lambda: ours(x, gamma, beta, copy.deepcopy(param)))
 
     speed.__doc__ = "x %s" % (shape,)
     return speed

@@ -64,7 +64,7 @@ def _check_rule(c, fn, rule):
 
 
 def _compare_config(c, rule, got, want):
-    for key, value in _DEFAULTS[rule].items():
+    for key in _DEFAULTS[rule]:
         if key not in got:
             c.fail("config", "config has no %r (set the defaults with config.setdefault)" % key)
     for key in _STATE[rule]:

@@ -60,7 +60,7 @@ def _module_file(folder, module):
 
 
 def run(args, argv=None):
-    from . import _report, _runner, _specs
+    from . import _hints, _report, _runner, _specs
 
     if args.list:
         for s in _specs.all_specs():
@@ -89,6 +89,8 @@ def run(args, argv=None):
             sys.stderr.flush()
 
         def collect(result):
+            if result["status"] == "error" and not result.get("hint"):
+                result["hint"] = _hints.error_hint(result.get("message"))
             if result["status"] == "absent":
                 absent.append(result["function"])
             else:

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _student
 from ._context import Check, NotImplementedResult, StudentError
-from ._timing import best_time
+from ._timing import TimeCap, compare_times
 
 
 def _find(module, spec):
@@ -54,7 +54,7 @@ def run_spec(spec, module, folder, job):
         if status == "wrong":
             message = worst["message"] or "%s: rel error %.2e > %.0e" % (worst["what"], worst["err"], worst["tol"])
     result["status"] = status
-    if c.hints and status == "wrong":
+    if c.hints and status in ("wrong", "error"):
         result["hint"] = c.hints[0]
     if message:
         result["message"] = message
@@ -70,10 +70,11 @@ def _time(spec, c, fn, cap):
     c.case_cap = max(5.0, 2 * cap)
     try:
         student_call, our_call = spec.speed(c, fn)
-        ours, _ = best_time(our_call)
-        theirs, capped = best_time(student_call, cap)
+        theirs, ours, capped = compare_times(student_call, our_call, cap)
     except (StudentError, NotImplementedResult) as exc:
         return {"speed_error": getattr(exc, "message", "not implemented at assignment size")}
+    except TimeCap:  # pragma: no cover - compare_times handles its own caps
+        return {"speed_error": "the time cap expired outside the timed call"}
     except Exception as exc:  # noqa: BLE001 - a spec's speed input the student's code rejects
         return {"speed_error": "%s: %s" % (type(exc).__name__, exc)}
     return {"speedup": theirs / max(ours, 1e-9), "speed_capped": capped, "student_seconds": theirs,

@@ -49,6 +49,10 @@ def _affine_cases(c):
         w = c.randn(int(np.prod(dims)), M, dtype=dtype)
         b = c.randn(M, dtype=dtype)
         out.append((shape_label(dtype, x=x, w=w, b=b), [x, w, b]))
+    # The notebook's kind: x a transposed (non-contiguous) view of a linspace.
+    x = np.linspace(-0.1, 0.5, num=4 * 6).reshape(6, 4).T
+    w, b = np.linspace(-0.2, 0.3, num=6 * 3).reshape(6, 3), np.linspace(-0.3, 0.1, num=3)
+    out.append((shape_label(F64, x=x, w=w, b=b) + " (x non-contiguous)", [x, w, b]))
     return out
 
 
@@ -478,6 +482,10 @@ def _sbn_cases(c, mode="train"):
         C = shape[1]
         gamma, beta = c.randn(C, dtype=dtype), c.randn(C, dtype=dtype)
         out.append((shape_label(dtype, x=x, gamma=gamma), [x, gamma, beta, {"mode": mode}]))
+    # The notebook's kind: integer gamma and beta.
+    x = c.randn(4, 3, 5, 5, scale=4.0) + 10
+    out.append(("f64 x(4, 3, 5, 5) gamma=[3, 4, 5] beta=[6, 7, 8] (integer arrays)",
+                [x, np.asarray([3, 4, 5]), np.asarray([6, 7, 8]), {"mode": mode}]))
     return out
 
 

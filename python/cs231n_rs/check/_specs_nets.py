@@ -243,11 +243,12 @@ def check_two_layer_net(c, cls):
     if not _check_init(c, model, reference, 1e-2):
         return
     N = 5
-    X = c.randn(N, 40)
+    # The notebook's kind: a non-contiguous X (a transposed linspace).
+    X = np.linspace(-5.5, 4.5, num=N * 40).reshape(40, N).T
     y = c.labels(N, 7)
     for k in reference.params:
         reference.params[k] = c.randn(*reference.params[k].shape, scale=0.3)
-    if not _compare_net(c, model, reference, X, y, "f64 X(5, 40), H=30, C=7"):
+    if not _compare_net(c, model, reference, X, y, "f64 X(5, 40) non-contiguous, H=30, C=7"):
         _diagnose(c, model, X, y)
 
 

@@ -32,28 +32,35 @@ def call_capped(fn, seconds):
         signal.signal(signal.SIGALRM, old)
 
 
-#: Sleep before each timing: after a BLAS call OpenBLAS's threads busy-wait for a while.
-PAUSE_S = 0.05
-#: Repeat a timing while the total stays under this many seconds (best of the repeats is kept).
-REPEAT_BUDGET_S = 0.5
+#: Sleep before each timing: after a BLAS call OpenBLAS's threads busy-wait for a while and slow
+#: down whatever runs next.
+PAUSE_S = 0.1
+#: Keep alternating the two sides while their total stays under this many seconds.
+REPEAT_BUDGET_S = 1.0
 MAX_REPEATS = 5
 
 
-def best_time(fn, cap=None):
-    """Best wall time of ``fn()`` over a few repeats, and whether the cap cut the first run short.
+def _once(fn, cap):
+    gc.collect()
+    time.sleep(PAUSE_S)
+    start = time.perf_counter()
+    call_capped(fn, cap)
+    return time.perf_counter() - start
 
-    Returns ``(seconds, capped)``; when capped, ``seconds`` is the cap (a lower bound)."""
-    times = []
-    total = 0.0
-    while len(times) < MAX_REPEATS and (not times or total + times[0] <= REPEAT_BUDGET_S):
-        gc.collect()
-        time.sleep(PAUSE_S)
-        start = time.perf_counter()
+
+def compare_times(student_call, our_call, cap):
+    """Best wall times of the student's call (capped) and ours, run alternately.
+
+    Returns ``(student_s, ours_s, capped)``; when capped, ``student_s`` is the cap (a lower bound)."""
+    try:
+        theirs = [_once(student_call, cap)]
+    except TimeCap:
+        return float(cap), min(_once(our_call, None) for _ in range(2)), True
+    ours = [_once(our_call, None)]
+    while len(ours) < MAX_REPEATS and sum(theirs) + sum(ours) + theirs[0] + ours[0] <= REPEAT_BUDGET_S:
         try:
-            call_capped(fn, cap)
-        except TimeCap:
-            return float(cap), True
-        elapsed = time.perf_counter() - start
-        times.append(elapsed)
-        total += elapsed
-    return min(times), False
+            theirs.append(_once(student_call, cap))
+        except TimeCap:  # a slower repeat: the first run stands
+            break
+        ours.append(_once(our_call, None))
+    return min(theirs), min(ours), False

@@ -172,6 +172,12 @@ def copies(*arrays):
     return [copy.deepcopy(a) for a in arrays]
 
 
+def fresh_dicts(*args):
+    """The arguments with parameter dicts copied (arrays shared): what a timed call gets, so that
+    state written into bn_param / config by one run does not leak into the next."""
+    return [copy.deepcopy(a) if isinstance(a, dict) else a for a in args]
+
+
 def shape_label(dtype, **arrays):
     """``f64 x(2, 4) w(4, 3)``: the case label of a set of inputs."""
     tag = "f32" if np.dtype(dtype) == np.float32 else "f64"

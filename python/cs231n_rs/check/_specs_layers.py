@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import layers as fast
 from ..reference import layers as ref
-from ._context import copies, shape_label
+from ._context import copies, fresh_dicts, shape_label
 from ._layer_checks import as_tuple, check_backward, check_forward, check_loss_grad
 from ._specs import spec
 
@@ -20,7 +20,7 @@ F64, F32 = np.float64, np.float32
 
 
 def _speed_forward(c, fn, ours, args):
-    return (lambda: fn(*copies(*args))), (lambda: ours(*copies(*args)))
+    return (lambda: fn(*fresh_dicts(*args))), (lambda: ours(*fresh_dicts(*args)))
 
 
 def _speed_backward(c, fn, fwd_name, ours_fwd, ours_bwd, args, fixed_cache=True):
@@ -370,7 +370,13 @@ def check_dropout_forward(c, fn):
                "notebook's (the fraction kept and the 1/p scale are right)")
 
 
-@spec("layers", "dropout_backward")
+def _speed_dropout_backward(c, fn):
+    """dout, x (500, 500), p = 0.5"""
+    return _speed_backward(c, fn, "dropout_forward", fast.dropout_forward, fast.dropout_backward,
+                           [c.randn(500, 500), {"mode": "train", "p": 0.5}])
+
+
+@spec("layers", "dropout_backward", speed=_speed_dropout_backward)
 def check_dropout_backward(c, fn):
     student_fwd = c.sibling("dropout_forward")
     for dtype, shape, p in ((F64, (10, 12), 0.3), (F64, (3, 4, 5), 0.8), (F32, (6, 7), 0.5)):

@@ -17,7 +17,7 @@ from ..classifiers import fc_net as fast_fc
 from ..reference import cnn as ref_cnn
 from ..reference import fc_net as ref_fc
 from ..reference import layer_utils as ref_lu
-from ._context import shape_label
+from ._context import fresh_dicts, shape_label
 from ._layer_checks import check_backward, check_forward
 from ._specs import spec
 
@@ -83,7 +83,7 @@ def _make_lu(name, cases, grads, wrt):
 
     def speed_fwd(c, fn):
         args = _lu_speed_args(c, name)
-        return (lambda: fn(*copy.deepcopy(args))), (lambda: getattr(fast_lu, fwd)(*copy.deepcopy(args)))
+        return (lambda: fn(*fresh_dicts(*args))), (lambda: getattr(fast_lu, fwd)(*fresh_dicts(*args)))
 
     def speed_bwd(c, fn):
         args = _lu_speed_args(c, name)

@@ -34,7 +34,7 @@ def call_capped(fn, seconds):
 
 #: Keep alternating the two sides while their total stays under this many seconds.
 REPEAT_BUDGET_S = 1.0
-MAX_REPEATS = 7
+MAX_REPEATS = 25
 
 
 def _once(fn, cap):

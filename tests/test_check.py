@@ -46,13 +46,14 @@ def test_correct_package_is_all_ok_and_isolated():
     rc, out, doc = _check(os.path.join(FIXTURES, "good"), "--no-speed")
     results = _by_name(doc)
     assert rc == 0, out
-    assert len(results) == len(_specs.all_specs()) == 48
+    assert len(results) == len(_specs.all_specs()) == 49
     assert {e["status"] for e in results.values()} == {"ok"}, out
     for e in results.values():
         assert e["max_rel_error"] is not None and 0 <= e["max_rel_error"] < 1e-4
         assert e["hint"] is None and e["speedup"] is None
-    assert doc["summary"]["ok"] == 48 and doc["not_found"] == []
-    assert "48 checked: 48 ok, 0 wrong, 0 not implemented, 0 error" in out
+    assert doc["summary"]["ok"] == 49 and doc["not_found"] == []
+    assert "49 checked: 49 ok, 0 wrong, 0 not implemented, 0 error" in out
+    assert "hello from the student" not in out.split("function")[-1]  # the print went to the worker's log
     assert "\033[" not in out  # not a terminal: no colours
 
 
@@ -66,6 +67,7 @@ CONVENTION_HINTS = {
     "classifiers.k_nearest_neighbor.KNearestNeighbor.compute_distances_no_loops": "take the square root",
     "classifiers.linear_svm.svm_loss_vectorized": "no factor 0.5",
     "classifiers.fc_net.TwoLayerNet": "includes a factor 0.5",
+    "classifiers.neural_net.TwoLayerNet": "without the 0.5",
 }
 
 
@@ -124,8 +126,10 @@ def test_broken_modules_are_errors_of_their_own(tmp_path):
     for name, e in results.items():
         if name.startswith("layers."):
             assert e["status"] == "error" and "SyntaxError" in e["message"] and "layers.py" in e["message"], e
+            assert "cannot parse" in e["hint"]
         elif name.startswith("optim."):
             assert e["status"] == "error" and "a_module_that_is_not_installed" in e["message"], e
+            assert "imports a_module_that_is_not_installed, which is not installed" in e["hint"]
         elif name.startswith("classifiers.k_nearest_neighbor."):
             assert e["status"] == "error" and "k_nearest_neighbor.py" in e["message"], e
         else:
@@ -165,6 +169,17 @@ def test_only_list_and_bad_path(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "cs231n_rs", "check", str(tmp_path), "--list"], capture_output=True,
                           text=True)
     assert proc.returncode == 0 and proc.stdout.split() == [s.name for s in _specs.all_specs()]
+
+
+def test_colours_only_when_asked():
+    results = [{"function": "layers.relu_forward", "status": "ok", "max_rel_error": 0.0, "speedup": 2.0},
+               {"function": "optim.adam", "status": "wrong", "max_rel_error": 1.0, "speedup": 40.0,
+                "speed_capped": True, "case": "c", "hint": "h", "message": "m"}]
+    plain = _report.table(results, "/x", colour=False)
+    painted = _report.table(results, "/x", colour=True)
+    assert "\033[" not in plain and "\033[31;1m" in painted and "\033[32m" in painted
+    assert ">40.0x" in plain and "2.0x" in plain and "hint: h" in plain and "case: c" in plain
+    assert "2 checked: 1 ok, 1 wrong, 0 not implemented, 0 error" in plain
 
 
 def test_rel_error_is_cs231ns():

@@ -103,7 +103,7 @@ def run(args, argv=None):
     out = sys.stderr if args.json == "-" else sys.stdout
     print(_report.table(results, folder, colour and out is sys.stdout), file=out)
     if absent:
-        print("not found in this folder (not checked): %d functions" % len(absent), file=out)
+        print("not found in this folder (not checked): %d" % len(absent), file=out)
     if args.json:
         options = dict(cap=args.cap, case_cap=args.case_cap, speed=not args.no_speed, only=args.only)
         _report.write_json(args.json, results, folder, absent, options)

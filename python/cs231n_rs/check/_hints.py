@@ -8,7 +8,7 @@ _RULES = (
      "The Cython extension of fast_layers is not built: run `python setup.py build_ext --inplace` inside cs231n/."),
     (re.compile(r"No module named '([^']+)'"),
      "Your code imports {0}, which is not installed in this Python: install it or remove the import."),
-    (re.compile(r"^SyntaxError|^IndentationError|^TabError"),
+    (re.compile(r"\bSyntaxError\b|\bIndentationError\b|\bTabError\b"),
      "Python cannot parse this file: fix the syntax error at the line shown."),
     (re.compile(r"took more than .* on this small case|no result after"),
      "Your code did not finish on a small input: look for an infinite loop."),

@@ -56,6 +56,7 @@ def run_module(folder, module, names, cap, speed, case_cap, on_result):
             log_path = log.name
         env = dict(os.environ)
         env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+        env["MPLBACKEND"] = "Agg"  # a student's plt.show() at import must not open a window
         with open(log_path, "w") as err:
             proc = subprocess.Popen([sys.executable, "-c", boot_code(root), json.dumps(job)], cwd=folder,
                                     stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env)

@@ -48,7 +48,8 @@ def all_specs():
     if not _TABLE:
         from . import _specs_features, _specs_knn, _specs_layers, _specs_linear, _specs_nets, _specs_optim  # noqa: F401
     order = ["layers", "optim", "classifiers.k_nearest_neighbor", "classifiers.linear_svm", "classifiers.softmax",
-             "classifiers.linear_classifier", "layer_utils", "classifiers.fc_net", "classifiers.cnn", "features"]
+             "classifiers.linear_classifier", "classifiers.neural_net", "layer_utils", "classifiers.fc_net",
+             "classifiers.cnn", "features"]
     return sorted(_TABLE, key=lambda s: order.index(s.module) if s.module in order else len(order))
 
 

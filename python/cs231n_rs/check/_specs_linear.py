@@ -169,7 +169,17 @@ def check_train(c, fn):
         c.hint("Initialize self.W only when it is None, so that a second call to train continues from it.")
 
 
-@spec(MODULE, ("LinearClassifier", "predict"))
+def _speed_predict(c, fn):
+    """predict on X (1000, 3073), W (3073, 10)"""
+    X, W = c.randn(1000, 3073), c.randn(3073, 10, scale=1e-3)
+    clf = c.call(c.module.LinearClassifier)
+    clf.W = W
+    ours = fast_lc.LinearClassifier()
+    ours.W = W
+    return (lambda: clf.predict(X)), (lambda: ours.predict(X))
+
+
+@spec(MODULE, ("LinearClassifier", "predict"), speed=_speed_predict)
 def check_predict(c, fn):
     for N, D, C in ((9, 5, 3), (1, 4, 10), (30, 7, 2)):
         X, W = c.randn(N, D), c.randn(D, C)

@@ -354,3 +354,53 @@ def _attach_speeds():
 
 
 _attach_speeds()
+
+
+# ---------------------------------------------------------------------------------------------
+# the monolithic TwoLayerNet of assignment 1, 2016-2020 (classifiers/neural_net.py)
+# ---------------------------------------------------------------------------------------------
+
+NN = "classifiers.neural_net"
+
+
+def _speed_neural_net(c, cls):
+    """loss(X, y, reg=0.1) with X (100, 3072), hidden_size 100"""
+    X, y = c.randn(100, 3072), c.labels(100, 10)
+    model = c.call(cls, 3072, 100, 10)
+    ours = fast_fc.TwoLayerNet(input_dim=3072, hidden_dim=100, num_classes=10, reg=0.2)
+    return (lambda: model.loss(X, y, reg=0.1)), (lambda: ours.loss(X, y))
+
+
+@spec(NN, "TwoLayerNet", stub_methods=("loss",), speed=_speed_neural_net)
+def check_neural_net(c, cls):
+    """The old API: TwoLayerNet(input_size, hidden_size, output_size, std=1e-4), loss(X, y=None,
+    reg=0.0) with reg * (sum W1^2 + sum W2^2), no 0.5 (the reference's 0.5 * (2 reg))."""
+    D, H, C, N = 12, 10, 4, 5
+    c.set_case("f64 TwoLayerNet(12, 10, 4): init")
+    np.random.seed(0)
+    model = c.call(cls, D, H, C, std=1e-1)
+    reference = ref_fc.TwoLayerNet(input_dim=D, hidden_dim=H, num_classes=C, weight_scale=1e-1)
+    if not _check_init(c, model, reference, 1e-1):
+        return
+    for k in reference.params:
+        reference.params[k] = c.randn(*reference.params[k].shape, scale=0.3)
+        model.params[k] = reference.params[k].copy()
+    X = np.linspace(-0.2, 0.5, num=N * D).reshape(N, D) + c.randn(N, D, scale=0.1)
+    y = c.labels(N, C)
+    c.set_case("f64 X(5, 12), scores (y=None)")
+    c.compare("scores", c.result_of(model.loss, X.copy()), reference.loss(X.copy()))
+    for reg in (0.0, 0.05):
+        c.set_case("f64 X(5, 12), reg=%g" % reg)
+        out = c.result_of(model.loss, X.copy(), y.copy(), reg=reg)
+        if not isinstance(out, tuple) or len(out) != 2 or not isinstance(out[1], dict):
+            c.fail("result", "loss(X, y, reg) returns %s, expected (loss, grads)" % type(out).__name__)
+            return
+        reference.reg = 2 * reg
+        want_loss, want_grads = reference.loss(X.copy(), y.copy())
+        if not c.compare("loss", out[0], want_loss) and reg:
+            reference.reg = reg
+            if np.isclose(float(out[0]), reference.loss(X.copy(), y.copy())[0], rtol=1e-7):
+                c.hint("The old neural_net.TwoLayerNet adds reg * (sum W1^2 + sum W2^2), without the 0.5 of "
+                       "fc_net's networks.")
+        for k in sorted(want_grads):
+            c.compare("grads['%s']" % k, out[1].get(k), want_grads[k])

@@ -61,8 +61,10 @@ class Check:
             return call_capped(lambda: fn(*args, **kwargs), self.case_cap)
         except TimeCap:
             raise StudentError(self.case, "took more than %g s on this small case" % self.case_cap) from None
-        except (KeyboardInterrupt, SystemExit):
+        except KeyboardInterrupt:
             raise
+        except SystemExit as exc:
+            raise StudentError(self.case, "calls sys.exit(%r)" % (exc.code,)) from None
         except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
             raise StudentError(self.case, _student.describe_exception(exc, self.folder)) from None
 

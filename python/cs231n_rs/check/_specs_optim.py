@@ -16,6 +16,10 @@ _DEFAULTS = {"sgd": {"learning_rate": 1e-2}, "sgd_momentum": {"learning_rate": 1
              "adam": {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}}
 
 
+#: float64 tolerance of the update rules.
+TOL_F64_OPTIM = 1e-6
+
+
 def _configs(c, rule, shape, dtype):
     """The configs of the cases: None (defaults), and one with every key set (the notebook's kind)."""
     N = int(np.prod(shape))
@@ -50,7 +54,9 @@ def _check_rule(c, fn, rule):
                     c.fail("result", "returns %s, expected (next_w, config)" % type(out).__name__)
                     return
                 got_w, got_cfg = out
-                c.compare("next_w", got_w, want_w)
+                # The notebook expects "errors around e-7 or less"; Adam's folded step size (the
+                # 2025 instructors' form) lands near 2e-8 on these cases.
+                c.compare("next_w", got_w, want_w, tol=TOL_F64_OPTIM if dtype == np.float64 else None)
                 if not isinstance(got_cfg, dict):
                     c.fail("config", "the returned config is %s, not a dict" % type(got_cfg).__name__)
                     return

@@ -8,11 +8,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 import numpy as np
 import pytest
 
 from cs231n_rs.check import _compare, _report, _specs
+from cs231n_rs.check._run_spec import run_spec
+from cs231n_rs.reference import layers as ref_layers
+from cs231n_rs.reference import optim as ref_optim
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_fixtures")
 
@@ -190,3 +194,104 @@ def test_rel_error_is_cs231ns():
     assert _compare.rel_error(np.array([np.nan]), np.array([1.0])) == float("inf")
     # The scale floor only lifts entries far below the array's largest.
     assert _compare.rel_error(np.array([1.0, 1e-9]), np.array([1.0, 2e-9]), scale_floor=1e-6) < 1e-2
+
+
+# ---------------------------------------------------------------------------------------------
+# More mistakes, each with its hint, checked in-process (the spec functions themselves)
+# ---------------------------------------------------------------------------------------------
+
+def svm_loss_counts_correct_class(x, y):
+    loss, dx = ref_layers.svm_loss(x, y)
+    return loss + 1.0, dx
+
+
+def batchnorm_test_with_batch_stats(x, gamma, beta, bn_param):
+    if bn_param["mode"] == "test":
+        return ref_layers.batchnorm_forward(x, gamma, beta, dict(bn_param, mode="train"))
+    return ref_layers.batchnorm_forward(x, gamma, beta, bn_param)
+
+
+def affine_backward_flat_dx(dout, cache):
+    dx, dw, db = ref_layers.affine_backward(dout, cache)
+    return dx.reshape(dx.shape[0], -1), dw, db
+
+
+def softmax_loss_without_shift(x, y):
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    n = x.shape[0]
+    loss = -np.log(p[np.arange(n), y]).mean()
+    p[np.arange(n), y] -= 1
+    return loss, p / n
+
+
+def sgd_momentum_opposite_velocity(w, dw, config=None):
+    next_w, config = ref_optim.sgd_momentum(w, dw, config)
+    config["velocity"] = -config["velocity"]
+    return next_w, config
+
+
+def sgd_momentum_forgets_velocity(w, dw, config=None):
+    next_w, config = ref_optim.sgd_momentum(w, dw, config)
+    del config["velocity"]
+    return next_w, config
+
+
+def layernorm_over_the_batch(x, gamma, beta, ln_param):
+    return ref_layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+
+
+def spatial_batchnorm_mixing_channels(x, gamma, beta, bn_param):
+    N, C, H, W = x.shape
+    out, cache = ref_layers.batchnorm_forward(x.reshape(-1, C), gamma, beta, bn_param)
+    return out.reshape(x.shape), cache
+
+
+def dropout_not_inverted(x, dropout_param):
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    if dropout_param["mode"] == "train":
+        mask = np.random.rand(*x.shape) < dropout_param["p"]
+        return x * mask, (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+MORE_MISTAKES = [
+    ("layers.svm_loss", {"svm_loss": svm_loss_counts_correct_class}, "correct class is counted"),
+    ("layers.batchnorm_forward", {"batchnorm_forward": batchnorm_test_with_batch_stats}, "At test time"),
+    ("layers.affine_backward",
+     {"affine_forward": ref_layers.affine_forward, "affine_backward": affine_backward_flat_dx}, "reshape it to"),
+    ("layers.softmax_loss", {"softmax_loss": softmax_loss_without_shift}, "subtract each row's max"),
+    ("optim.sgd_momentum", {"sgd_momentum": sgd_momentum_opposite_velocity}, "opposite sign"),
+    ("optim.sgd_momentum", {"sgd_momentum": sgd_momentum_forgets_velocity}, "Store the updated state"),
+    ("layers.layernorm_forward", {"layernorm_forward": layernorm_over_the_batch}, "each data point (row)"),
+    ("layers.spatial_batchnorm_forward", {"spatial_batchnorm_forward": spatial_batchnorm_mixing_channels},
+     "Move the channels last"),
+    ("layers.dropout_forward", {"dropout_forward": dropout_not_inverted}, "divides the kept units by p"),
+]
+
+
+@pytest.fixture
+def global_rng_restored():
+    """run_spec seeds NumPy's global RNG: give the rest of the suite its state back."""
+    state = np.random.get_state()
+    yield
+    np.random.set_state(state)
+
+
+@pytest.mark.parametrize("name, functions, hint", MORE_MISTAKES, ids=[m[2] for m in MORE_MISTAKES])
+def test_more_mistakes_have_their_hint(name, functions, hint, global_rng_restored):
+
+    spec = {s.name: s for s in _specs.all_specs()}[name]
+    module = types.ModuleType("cs231n." + spec.module)
+    for k, v in functions.items():
+        setattr(module, k, v)
+    result = run_spec(spec, module, FIXTURES, {"speed": False, "case_cap": 20.0})
+    assert result["status"] == "wrong", result
+    assert hint in (result["hint"] or ""), result
+    # The reference itself passes the same spec.
+    ok = types.ModuleType("cs231n." + spec.module)
+    source = ref_optim if spec.module == "optim" else ref_layers
+    for k in functions:
+        setattr(ok, k, getattr(source, k))
+    assert run_spec(spec, ok, FIXTURES, {"speed": False, "case_cap": 20.0})["status"] == "ok"

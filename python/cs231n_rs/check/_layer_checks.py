@@ -83,7 +83,11 @@ def check_backward(c, fn, fwd_name, ref_fwd, ref_bwd, cases, wrt, grad_names, fi
         # in theory (db before a batchnorm) is all rounding noise.
         scale = max(float(np.max(np.abs(np.asarray(w, dtype=np.float64)))) for w in want if np.size(w))
         for i, name in enumerate(grad_names):
-            c.compare(name, got[i], want[i], scale=scale)
+            if not c.compare(name, got[i], want[i], scale=scale):
+                g = np.asarray(got[i]) if got[i] is not None else None
+                if g is not None and g.shape != np.shape(want[i]) and g.size == np.size(want[i]):
+                    c.hint("%s has the right number of values but the shape %s: reshape it to %s (the shape of "
+                           "the input)." % (name, g.shape, np.shape(want[i])))
         if fwd is not None and c.failing and not _same_forward(out[0], ref_out):
             c.hint("Your %s is wrong too, and its cache feeds this backward pass: fix the forward pass first."
                    % fwd_name)

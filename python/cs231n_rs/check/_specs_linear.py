@@ -51,6 +51,8 @@ def _probe(c, fn, reference, name):
         return
     if np.isclose(loss, reference(W, X, y, 0.4)[0], rtol=1e-7):
         c.hint("cs231n's linear losses add reg * np.sum(W * W) (no factor 0.5; the gradient term is 2 * reg * W).")
+    elif name.startswith("svm") and np.isclose(loss, reference(W, X, y, 0.8)[0] + 1, rtol=1e-7):
+        c.hint("The correct class is counted in the hinge loss (its margin is always 1): skip j == y[i].")
     elif np.isclose(loss, 5 * reference(W, X, y, 0.0)[0] + 0.8 * np.sum(W * W), rtol=1e-7):
         c.hint("The data loss is averaged over the N training examples: divide the sum (and dW) by N.")
     if name.startswith("softmax"):

@@ -170,8 +170,7 @@ def test_only_list_and_bad_path(tmp_path):
     assert sorted(e["function"] for e in doc["functions"]) == ["layers.affine_backward", "layers.affine_forward"]
     proc = subprocess.run([sys.executable, "-m", "cs231n_rs", "check", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 2 and "no cs231n package" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "cs231n_rs", "check", str(tmp_path), "--list"], capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, "-m", "cs231n_rs", "check", "--list"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.split() == [s.name for s in _specs.all_specs()]
 
 
@@ -237,6 +236,11 @@ def sgd_momentum_forgets_velocity(w, dw, config=None):
     return next_w, config
 
 
+def affine_forward_short_cache(x, w, b):
+    out, _ = ref_layers.affine_forward(x, w, b)
+    return out, (x, w)
+
+
 def layernorm_over_the_batch(x, gamma, beta, ln_param):
     return ref_layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
 
@@ -262,6 +266,9 @@ MORE_MISTAKES = [
     ("layers.affine_backward",
      {"affine_forward": ref_layers.affine_forward, "affine_backward": affine_backward_flat_dx}, "reshape it to"),
     ("layers.softmax_loss", {"softmax_loss": softmax_loss_without_shift}, "subtract each row's max"),
+    ("layers.affine_backward",
+     {"affine_forward": affine_forward_short_cache, "affine_backward": ref_layers.affine_backward},
+     "cannot use the cache your affine_forward returns"),
     ("optim.sgd_momentum", {"sgd_momentum": sgd_momentum_opposite_velocity}, "opposite sign"),
     ("optim.sgd_momentum", {"sgd_momentum": sgd_momentum_forgets_velocity}, "Store the updated state"),
     ("layers.layernorm_forward", {"layernorm_forward": layernorm_over_the_batch}, "each data point (row)"),

@@ -30,7 +30,7 @@ DEFAULT_CASE_CAP_S = 30.0
 
 
 def add_arguments(parser):
-    parser.add_argument("path", metavar="PATH", help="the assignment folder that holds your cs231n package")
+    parser.add_argument("path", metavar="PATH", nargs="?", help="the assignment folder that holds your cs231n package")
     parser.add_argument("--only", action="append", metavar="MODULE_OR_FUNCTION", default=[],
                         help="check only the functions whose name (e.g. layers.affine_backward) contains this "
                              "text; repeatable")
@@ -66,6 +66,9 @@ def run(args, argv=None):
         for s in _specs.all_specs():
             print(s.name)
         return 0
+    if args.path is None:
+        print("cs231n-rs check: PATH is required (the folder that holds your cs231n package)", file=sys.stderr)
+        return 2
     folder = _package_dir(args.path)
     if folder is None:
         print("cs231n-rs check: no cs231n package in %s" % os.path.abspath(args.path), file=sys.stderr)

@@ -238,7 +238,15 @@ def _kwargs_for(cls, **kwargs):
 FC = "classifiers.fc_net"
 
 
-@spec(FC, "TwoLayerNet", stub_methods=("__init__", "loss"))
+def _speed_two_layer(c, cls):
+    """loss(X, y) with X (100, 3072), hidden_dim 100"""
+    X, y = c.randn(100, 3072), c.labels(100, 10)
+    model = c.call(cls, input_dim=3072, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.1)
+    ours = fast_fc.TwoLayerNet(input_dim=3072, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.1)
+    return (lambda: model.loss(X, y)), (lambda: ours.loss(X, y))
+
+
+@spec(FC, "TwoLayerNet", stub_methods=("__init__", "loss"), speed=_speed_two_layer)
 def check_two_layer_net(c, cls):
     c.set_case("f64 TwoLayerNet(input_dim=40, hidden_dim=30, num_classes=7, weight_scale=1e-2): init")
     np.random.seed(0)
@@ -256,14 +264,6 @@ def check_two_layer_net(c, cls):
         _diagnose(c, model, X, y)
 
 
-def _speed_two_layer(c, cls):
-    """loss(X, y) with X (100, 3072), hidden_dim 100"""
-    X, y = c.randn(100, 3072), c.labels(100, 10)
-    model = c.call(cls, input_dim=3072, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.1)
-    ours = fast_fc.TwoLayerNet(input_dim=3072, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.1)
-    return (lambda: model.loss(X, y)), (lambda: ours.loss(X, y))
-
-
 _FCN_CONFIGS = (
     dict(normalization=None, dropout_keep_ratio=1),
     dict(normalization="batchnorm", dropout_keep_ratio=1),
@@ -273,7 +273,17 @@ _FCN_CONFIGS = (
 )
 
 
-@spec(FC, "FullyConnectedNet", stub_methods=("__init__", "loss"))
+def _speed_fcn(c, cls):
+    """loss(X, y) with X (100, 3072), hidden [100, 100, 100], batchnorm, float64"""
+    X, y = c.randn(100, 3072), c.labels(100, 10)
+    kwargs = dict(hidden_dims=[100, 100, 100], input_dim=3072, num_classes=10, normalization="batchnorm",
+                  reg=0.1, weight_scale=1e-2, dtype=np.float64)
+    model = c.call(cls, **_kwargs_for(cls, **kwargs))
+    ours = fast_fc.FullyConnectedNet(**kwargs)
+    return (lambda: model.loss(X, y)), (lambda: ours.loss(X, y))
+
+
+@spec(FC, "FullyConnectedNet", stub_methods=("__init__", "loss"), speed=_speed_fcn)
 def check_fully_connected_net(c, cls):
     D, H, C, N = 15, [20, 30], 6, 4
     for config in _FCN_CONFIGS:
@@ -313,20 +323,18 @@ def check_fully_connected_net(c, cls):
                 return
 
 
-def _speed_fcn(c, cls):
-    """loss(X, y) with X (100, 3072), hidden [100, 100, 100], batchnorm, float64"""
-    X, y = c.randn(100, 3072), c.labels(100, 10)
-    kwargs = dict(hidden_dims=[100, 100, 100], input_dim=3072, num_classes=10, normalization="batchnorm",
-                  reg=0.1, weight_scale=1e-2, dtype=np.float64)
-    model = c.call(cls, **_kwargs_for(cls, **kwargs))
-    ours = fast_fc.FullyConnectedNet(**kwargs)
-    return (lambda: model.loss(X, y)), (lambda: ours.loss(X, y))
-
-
 CNN = "classifiers.cnn"
 
 
-@spec(CNN, "ThreeLayerConvNet", stub_methods=("__init__", "loss"))
+def _speed_cnn(c, cls):
+    """loss(X, y) with X (50, 3, 32, 32), the default ThreeLayerConvNet (float32)"""
+    X, y = c.randn(50, 3, 32, 32).astype(np.float32), c.labels(50, 10)
+    model = c.call(cls, reg=0.1)
+    ours = fast_cnn.ThreeLayerConvNet(reg=0.1)
+    return (lambda: model.loss(X, y)), (lambda: ours.loss(X, y))
+
+
+@spec(CNN, "ThreeLayerConvNet", stub_methods=("__init__", "loss"), speed=_speed_cnn)
 def check_three_layer_convnet(c, cls):
     kwargs = dict(input_dim=(3, 8, 8), num_filters=3, filter_size=3, hidden_dim=7, num_classes=4, weight_scale=1e-2,
                   dtype=np.float64)
@@ -341,27 +349,6 @@ def check_three_layer_convnet(c, cls):
     X, y = c.randn(2, 3, 8, 8), c.labels(2, 4)
     if not _compare_net(c, model, reference, X, y, "f64 X(2, 3, 8, 8)", regs=(0.0, 0.5)):
         _diagnose(c, model, X, y)
-
-
-def _speed_cnn(c, cls):
-    """loss(X, y) with X (50, 3, 32, 32), the default ThreeLayerConvNet (float32)"""
-    X, y = c.randn(50, 3, 32, 32).astype(np.float32), c.labels(50, 10)
-    model = c.call(cls, reg=0.1)
-    ours = fast_cnn.ThreeLayerConvNet(reg=0.1)
-    return (lambda: model.loss(X, y)), (lambda: ours.loss(X, y))
-
-
-def _attach_speeds():
-    from ._specs import _TABLE
-
-    speeds = {FC + ".TwoLayerNet": _speed_two_layer, FC + ".FullyConnectedNet": _speed_fcn,
-              CNN + ".ThreeLayerConvNet": _speed_cnn}
-    for s in _TABLE:
-        if s.name in speeds:
-            s.speed = speeds[s.name]
-
-
-_attach_speeds()
 
 
 # ---------------------------------------------------------------------------------------------

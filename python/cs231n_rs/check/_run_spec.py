@@ -43,6 +43,10 @@ def run_spec(spec, module, folder, job):
         status = "error"
         message = exc.message
         result["case"] = exc.case
+    except Exception as exc:  # noqa: BLE001 - a result of an unexpected type, or a bug of the check
+        status = "error"
+        message = "the check could not use the result: %s" % _student.describe_exception(exc, folder)
+        result["case"] = c.case
     if stubs and status != "ok":
         status = "not implemented"
         message = None if stubs == ["body"] else "starter stub: %s" % ", ".join(stubs)

@@ -4,6 +4,7 @@ import numpy as np
 
 from . import _student
 from ._context import Check, NotImplementedResult, StudentError
+from ._notebook import EXPECTS
 from ._timing import TimeCap, compare_times
 
 
@@ -64,6 +65,8 @@ def run_spec(spec, module, folder, job):
         result["message"] = message
     if c.notes:
         result["notes"] = list(c.notes)
+    if spec.name in EXPECTS:
+        result["notebook_expects"] = EXPECTS[spec.name]
     if status in ("ok", "wrong") and job.get("speed") and spec.speed is not None:
         result.update(_time(spec, c, fn, job["cap"]))
     return result

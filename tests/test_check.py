@@ -117,7 +117,8 @@ def test_starter_stubs_are_not_implemented_and_do_not_fail():
 
 def test_broken_modules_are_errors_of_their_own(tmp_path):
     """A syntax error in layers.py, a missing import in optim.py and a syntax error in the kNN (which
-    classifiers/__init__.py imports): errors for those modules only, every other module checked."""
+    classifiers/__init__.py imports): errors for those modules (and layer_utils, which imports
+    layers) only, every other module checked."""
     folder = tmp_path / "assignment"
     shutil.copytree(os.path.join(FIXTURES, "good"), str(folder))
     pkg = folder / "cs231n"
@@ -136,6 +137,9 @@ def test_broken_modules_are_errors_of_their_own(tmp_path):
             assert "imports a_module_that_is_not_installed, which is not installed" in e["hint"]
         elif name.startswith("classifiers.k_nearest_neighbor."):
             assert e["status"] == "error" and "k_nearest_neighbor.py" in e["message"], e
+        elif name.startswith("layer_utils."):
+            # layer_utils imports the broken layers: an error too, naming the file at fault.
+            assert e["status"] == "error" and "SyntaxError" in e["message"] and "layers.py" in e["message"], e
         else:
             assert e["status"] == "ok", (name, e)
     assert len([n for n in results if n.startswith("layers.")]) == 21

@@ -4,6 +4,8 @@ Subcommands:
 
 * ``tour``  -- assignment 1's pipelines (kNN, SVM, softmax) end to end, with plots (:mod:`cs231n_rs.tour`).
 * ``bench`` -- the Rust kernels timed against the NumPy reference (:mod:`cs231n_rs.bench`).
+* ``check`` -- a student's own cs231n package graded against the reference, function by function
+  (:mod:`cs231n_rs.check`).
 
 Each subcommand lives in its own module, which provides ``add_arguments(parser)`` and
 ``run(args, argv)``; heavy imports (matplotlib, tqdm, torch) happen only when a subcommand runs.
@@ -18,6 +20,7 @@ PROG = "cs231n-rs"
 SUBCOMMANDS = {
     "tour": ("cs231n_rs.tour", "run assignment 1's kNN, SVM and softmax pipelines and save the plots"),
     "bench": ("cs231n_rs.bench", "time the Rust kernels against the NumPy reference"),
+    "check": ("cs231n_rs.check", "grade your own cs231n package against the reference, with gradients and speed"),
 }
 
 

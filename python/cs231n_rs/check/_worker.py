@@ -1,0 +1,105 @@
+"""The worker process: imports one module of the student's package in isolation and checks the
+requested functions, writing one JSON line per event to the protocol stream.
+
+Started by the parent as ``python -c BOOT JOB`` with the student's folder as working directory;
+BOOT puts cs231n_rs's own folder first on sys.path, imports everything of ours, and only then puts
+the student's folder first (see :mod:`._student`). The student's prints go to stderr.
+"""
+
+import json
+import os
+import sys
+import time
+
+#: Prefix of the protocol lines (the parent ignores anything else).
+MARK = "@@cs231n-rs-check@@ "
+
+
+def _preimport():
+    """Everything of ours (and the libraries the specs use) before the student's folder is on
+    sys.path: afterwards these names can only resolve to the modules already loaded."""
+    import numpy  # noqa: F401
+
+    import cs231n_rs  # noqa: F401
+    import cs231n_rs.classifiers  # noqa: F401
+    import cs231n_rs.classifiers.cnn  # noqa: F401
+    import cs231n_rs.classifiers.fc_net  # noqa: F401
+    import cs231n_rs.features  # noqa: F401
+    import cs231n_rs.gradient_check  # noqa: F401
+    import cs231n_rs.layer_utils  # noqa: F401
+    import cs231n_rs.layers  # noqa: F401
+    import cs231n_rs.optim  # noqa: F401
+    import cs231n_rs.reference  # noqa: F401
+    import cs231n_rs.reference.features  # noqa: F401
+
+    from . import _specs
+
+    _specs.all_specs()
+
+
+class _Protocol:
+    def __init__(self):
+        # Our own copy of the real stdout; fd 1 then points at stderr, so that whatever the
+        # student's code prints (even from C) cannot corrupt the protocol.
+        self._out = os.fdopen(os.dup(1), "w", buffering=1)
+        sys.stdout.flush()
+        os.dup2(2, 1)
+
+    def send(self, **event):
+        self._out.write(MARK + json.dumps(event, default=_jsonable) + "\n")
+        self._out.flush()
+
+
+def _jsonable(v):
+    try:
+        import numpy as np
+
+        if isinstance(v, np.generic):
+            return v.item()
+    except ImportError:  # pragma: no cover
+        pass
+    return str(v)
+
+
+def main(job_json):
+    job = json.loads(job_json)
+    proto = _Protocol()
+    _preimport()
+    from . import _specs, _student
+
+    folder = job["folder"]
+    _student.put_first_on_path(folder)
+    _student.forget_student_modules()
+    specs = {s.name: s for s in _specs.all_specs()}
+    try:
+        module, note = _student.import_module(folder, job["module"])
+    except BaseException as exc:  # noqa: BLE001 - the student's import may raise anything
+        proto.send(event="module_error", error=_student.describe_exception(exc, folder))
+        return
+    _check_isolation(proto)
+    from ._run_spec import run_spec
+
+    for name in job["functions"]:
+        proto.send(event="start", function=name)
+        started = time.perf_counter()
+        result = run_spec(specs[name], module, folder, job)
+        if note:
+            result.setdefault("notes", []).append(note)
+        result["check_seconds"] = round(time.perf_counter() - started, 3)
+        proto.send(event="result", result=result)
+    proto.send(event="done")
+
+
+def _check_isolation(proto):
+    """The student's folder must not have replaced any of our modules."""
+    import cs231n_rs
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.dirname(os.path.abspath(cs231n_rs.__file__)) != here:  # pragma: no cover - defensive
+        proto.send(event="module_error", error="cs231n_rs resolved to %s" % cs231n_rs.__file__)
+        sys.exit(3)
+
+
+def boot_code(root):
+    """The ``python -c`` program of a worker whose cs231n_rs lives in ``root``."""
+    return "import sys; sys.path.insert(0, %r); from cs231n_rs.check._worker import main; main(sys.argv[1])" % root

@@ -1,0 +1,1 @@
+from .k_nearest_neighbor import *  # noqa: F403

@@ -306,3 +306,37 @@ def test_more_mistakes_have_their_hint(name, functions, hint, global_rng_restore
     for k in functions:
         setattr(ok, k, getattr(source, k))
     assert run_spec(spec, ok, FIXTURES, {"speed": False, "case_cap": 20.0})["status"] == "ok"
+
+
+def test_blow_up_crash_and_files_stay_in_the_workers(tmp_path):
+    """A memory blow-up is a MemoryError of that function (the worker's memory limit), a crash of
+    the process is an error of the function that crashed it, the others are still checked, and a
+    file the student's code writes lands in the worker's temporary folder, not the assignment's."""
+    folder = tmp_path / "assignment"
+    shutil.copytree(os.path.join(FIXTURES, "good"), str(folder))
+    (folder / "cs231n" / "layers.py").write_text(
+        "import os\n"
+        "import numpy as np\n"
+        "from cs231n_rs.reference.layers import *  # noqa: F403\n"
+        "def relu_forward(x):\n"
+        "    junk = np.ones((4 * 2**30 // 8,))  # 4 GB\n"
+        "    return np.maximum(x, 0) + 0 * junk[0], x\n"
+        "def relu_backward(dout, cache):\n"
+        "    os.abort()\n"
+        "def svm_loss(x, y):\n"
+        "    open('written_by_student.txt', 'w').write('x')\n"
+        "    from cs231n_rs.reference.layers import svm_loss as ref\n"
+        "    return ref(x, y)\n"
+    )
+    rc, out, doc = _check(folder, "--no-speed", "--memory-limit", "1", "--only", "layers.")
+    results = _by_name(doc)
+    assert rc == 1, out
+    relu = results["layers.relu_forward"]
+    assert relu["status"] == "error" and "MemoryError" in relu["message"], relu
+    back = results["layers.relu_backward"]
+    assert back["status"] == "error" and "died" in back["message"], back
+    assert results["layers.svm_loss"]["status"] == "ok"
+    assert not (folder / "written_by_student.txt").exists()
+    others = [n for n in results if n not in ("layers.relu_forward", "layers.relu_backward")]
+    assert len(others) == 19 and all(results[n]["status"] == "ok" for n in others), out
+    assert doc["options"]["memory_limit_gb"] == 1.0

@@ -27,6 +27,9 @@ import sys
 DEFAULT_CAP_S = 5.0
 #: Default cap (seconds) on each small correctness case.
 DEFAULT_CASE_CAP_S = 30.0
+#: Default memory limit (GB) of a worker process: the data it may allocate (RLIMIT_DATA), so that a
+#: blow-up in your code is a MemoryError of that function, not a machine that swaps.
+DEFAULT_MEMORY_GB = 8.0
 
 
 def add_arguments(parser):
@@ -39,6 +42,8 @@ def add_arguments(parser):
                         help="time cap on each timed call of your code (default %(default)s)")
     parser.add_argument("--case-cap", type=float, default=DEFAULT_CASE_CAP_S, metavar="SECONDS",
                         help="time cap on each small correctness case (default %(default)s)")
+    parser.add_argument("--memory-limit", type=float, default=DEFAULT_MEMORY_GB, metavar="GB",
+                        help="memory a checking process may allocate (default %(default)s; 0: no limit)")
     parser.add_argument("--no-speed", action="store_true", help="skip the timings")
     parser.add_argument("--list", action="store_true", help="list the functions the check covers and exit")
 
@@ -99,7 +104,8 @@ def run(args, argv=None):
             else:
                 results.append(result)
 
-        _runner.run_module(folder, module, names, args.cap, not args.no_speed, args.case_cap, collect)
+        _runner.run_module(folder, module, names, args.cap, not args.no_speed, args.case_cap, collect,
+                           memory_gb=args.memory_limit)
     if progress:
         sys.stderr.write(" " * 60 + "\r")
     # With --json - the JSON owns stdout and the table goes to stderr.
@@ -108,7 +114,8 @@ def run(args, argv=None):
     if absent:
         print("not found in this folder (not checked): %d" % len(absent), file=out)
     if args.json:
-        options = dict(cap=args.cap, case_cap=args.case_cap, speed=not args.no_speed, only=args.only)
+        options = dict(cap=args.cap, case_cap=args.case_cap, speed=not args.no_speed, only=args.only,
+                       memory_limit_gb=args.memory_limit)
         _report.write_json(args.json, results, folder, absent, options)
     if not results:
         print("cs231n-rs check: none of the checked functions were found", file=sys.stderr)

@@ -1,10 +1,12 @@
 """The parent side: one worker process per module of the student's package, results collected
 line by line, a timeout backstop per function, and a fresh worker for the remaining functions
-when one crashes or hangs."""
+when one crashes or hangs. Each worker runs in a temporary working folder of its own (removed
+afterwards: files your code writes do not land in your assignment folder) and under a memory limit."""
 
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,22 +45,25 @@ def _error(name, message):
             "speedup": None, "message": message}
 
 
-def run_module(folder, module, names, cap, speed, case_cap, on_result):
-    """Checks ``names`` (spec names of ``module``) in workers; calls ``on_result(dict)`` for each."""
+def run_module(folder, module, names, cap, speed, case_cap, on_result, memory_gb=0.0):
+    """Checks ``names`` (spec names of ``module``) in workers; calls ``on_result(dict)`` for each.
+    ``memory_gb`` > 0 limits the data each worker may allocate."""
     import cs231n_rs
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(cs231n_rs.__file__)))
     remaining = list(names)
     backstop = float(os.environ.get(BACKSTOP_ENV, 0)) or BACKSTOP_S + 2 * case_cap + (4 * cap if speed else 0)
     while remaining:
-        job = dict(folder=folder, module=module, functions=remaining, cap=cap, speed=speed, case_cap=case_cap)
+        job = dict(folder=folder, module=module, functions=remaining, cap=cap, speed=speed, case_cap=case_cap,
+                   memory_bytes=int(memory_gb * 2**30) if memory_gb and memory_gb > 0 else 0)
+        workdir = tempfile.mkdtemp(prefix="cs231n-rs-check-")
         with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
             log_path = log.name
         env = dict(os.environ)
         env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
         env["MPLBACKEND"] = "Agg"  # a student's plt.show() at import must not open a window
         with open(log_path, "w") as err:
-            proc = subprocess.Popen([sys.executable, "-c", boot_code(root), json.dumps(job)], cwd=folder,
+            proc = subprocess.Popen([sys.executable, "-c", boot_code(root), json.dumps(job)], cwd=workdir,
                                     stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True, env=env)
         q = queue.Queue()
         threading.Thread(target=_reader, args=(proc.stdout, q), daemon=True).start()
@@ -124,3 +129,4 @@ def run_module(folder, module, names, cap, speed, case_cap, on_result):
             os.unlink(log_path)
         except OSError:
             pass
+        shutil.rmtree(workdir, ignore_errors=True)

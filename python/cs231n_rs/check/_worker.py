@@ -68,6 +68,7 @@ def main(job_json):
     from . import _specs, _student
 
     folder = job["folder"]
+    _limit_memory(job.get("memory_bytes", 0))
     _student.put_first_on_path(folder)
     _student.forget_student_modules()
     specs = {s.name: s for s in _specs.all_specs()}
@@ -88,6 +89,23 @@ def main(job_json):
         result["check_seconds"] = round(time.perf_counter() - started, 3)
         proto.send(event="result", result=result)
     proto.send(event="done")
+
+
+def _limit_memory(nbytes):
+    """Caps the data this process may allocate (RLIMIT_DATA: heap and anonymous mappings, where
+    NumPy's arrays live; not the shared libraries), so that a blow-up is a MemoryError of the
+    function that asked, not the machine's. Not available on Windows (no limit there)."""
+    if nbytes <= 0:
+        return
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard != resource.RLIM_INFINITY:
+            nbytes = min(nbytes, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (nbytes, hard))
+    except (ImportError, AttributeError, ValueError, OSError):  # pragma: no cover - no such limit here
+        pass
 
 
 def _check_isolation(proto):

@@ -52,14 +52,15 @@ def _unavailable(specs):
                 except Exception as exc:  # noqa: BLE001 - a missing or broken install
                     why[lib] = "%s: %s" % (type(exc).__name__, exc)
             if why[lib] and s.name not in out:
-                out[s.name] = (lib, why[lib])
+                out[s.name] = (lib, why[lib], s.needs)
     return out
 
 
-def not_checked_result(name, lib, why):
-    """The result of a function whose check needs ``lib``, which this Python cannot import."""
+def not_checked_result(name, lib, why, needs=()):
+    """The result of a function whose check needs ``lib`` (of ``needs``), which this Python cannot import."""
+    libs = " and ".join(needs or (lib,))
     return {"function": name, "status": "not checked", "max_rel_error": None, "case": None,
-            "hint": "Install %s in this Python (%s) to check this function." % (lib, sys.executable),
+            "hint": "Install %s in this Python (%s) to check this function." % (libs, sys.executable),
             "speedup": None, "message": "needs %s, which this Python cannot import (%s)" % (lib, why)}
 
 
@@ -96,9 +97,9 @@ def main(job_json):
     specs = {s.name: s for s in _specs.all_specs()}
     # Without torch the student's net_visualization_pytorch.py cannot even be imported: not their fault.
     missing = _unavailable([specs[n] for n in job["functions"]])
-    for name, (lib, why) in missing.items():
+    for name, (lib, why, needs) in missing.items():
         proto.send(event="start", function=name)
-        proto.send(event="result", result=not_checked_result(name, lib, why))
+        proto.send(event="result", result=not_checked_result(name, lib, why, needs))
     job["functions"] = [n for n in job["functions"] if n not in missing]
     if not job["functions"]:
         proto.send(event="done")

@@ -1,7 +1,7 @@
 """net_visualization_pytorch.py with one classic mistake per function. Test fixture of
 ``cs231n-rs check``."""
 
-import torch
+import torch  # noqa: F401
 import torchvision.transforms as T  # noqa: F401
 
 

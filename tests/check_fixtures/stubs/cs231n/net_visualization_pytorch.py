@@ -32,7 +32,7 @@ def make_fooling_image(X, target_y, model):
     X_fooling = X.clone()
     X_fooling = X_fooling.requires_grad_()
 
-    learning_rate = 1
+    learning_rate = 1  # noqa: F841
     ##############################################################################
     # TODO: Generate a fooling image X_fooling that the model will classify as   #
     # the class target_y.                                                        #

@@ -113,7 +113,7 @@ def _same_up_to_scale(got, cand, tol=TOL_VARIANT):
     cand = np.asarray(cand, dtype=np.float64)
     if got.shape != cand.shape:
         return False
-    for g, w in zip(got, cand)  # noqa: B905 - same shape:
+    for g, w in zip(got, cand):  # noqa: B905 - same shape
         gm, wm = np.abs(g).max(), np.abs(w).max()
         if wm == 0 or gm == 0:
             if gm != wm:

@@ -99,7 +99,7 @@ def _label(X, name="X", **extra):
     return text
 
 
-def _tensor_result(c, got, what, hint=None):
+def _tensor_result(c, got, what):
     """The student's result must be a torch Tensor (the notebook calls tensor methods on it)."""
     if not isinstance(got, _torch().Tensor):
         c.fail(what, "%s is %s, expected a torch Tensor" % (what, type(got).__name__))

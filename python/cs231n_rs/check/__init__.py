@@ -11,8 +11,9 @@ with its own hint; then your function is timed against cs231n-rs's on an assignm
 (with a time cap, so a two-loop implementation cannot hang the check).
 
 Statuses: ``ok``, ``wrong``, ``not implemented`` (the starter's ``pass``/None body), ``error``
-(it raises, or its module cannot be imported). The exit status is 0 only when no implemented
-function is wrong or raises.
+(it raises, or its module cannot be imported), ``not checked`` (the check needs a library this
+Python cannot import: torch for ``net_visualization_pytorch``). The exit status is 0 only when no
+implemented function is wrong or raises.
 
 The code: :mod:`._student` (isolated import, stub detection), :mod:`._worker` and
 :mod:`._run_spec` (the per-module process), :mod:`._runner` (the parent), :mod:`._specs` and the

@@ -5,8 +5,10 @@ import json
 import os
 import sys
 
-STATUSES = ("ok", "wrong", "not implemented", "error")
-_COLOURS = {"ok": "32", "wrong": "31;1", "not implemented": "33", "error": "35;1"}
+#: "not checked": the check needs a library this Python lacks (torch); like "not implemented", it
+#: does not fail the exit status.
+STATUSES = ("ok", "wrong", "not implemented", "error", "not checked")
+_COLOURS = {"ok": "32", "wrong": "31;1", "not implemented": "33", "error": "35;1", "not checked": "36"}
 #: The keys every entry of the JSON's "functions" has (others may follow).
 REQUIRED_KEYS = ("function", "status", "max_rel_error", "case", "hint", "speedup")
 
@@ -45,7 +47,7 @@ def table(results, folder, colour=False):
         lines.append("%-*s  %s  %13s  %11s" % (width, r["function"], _paint(status, r["status"], colour),
                                               format_error(r.get("max_rel_error")), format_speed(r)))
         pad = " " * 4
-        if r["status"] in ("wrong", "error"):
+        if r["status"] in ("wrong", "error", "not checked"):
             if r.get("message"):
                 lines.append(pad + r["message"])
             if r.get("case"):
@@ -71,8 +73,11 @@ def counts(results):
 
 def summary_line(results):
     n = counts(results)
-    return "%d checked: %d ok, %d wrong, %d not implemented, %d error" % (
-        len(results), n["ok"], n["wrong"], n["not implemented"], n["error"])
+    line = "%d checked: %d ok, %d wrong, %d not implemented, %d error" % (
+        len(results) - n["not checked"], n["ok"], n["wrong"], n["not implemented"], n["error"])
+    if n["not checked"]:
+        line += "; %d not checked (a library this Python lacks)" % n["not checked"]
+    return line
 
 
 def write_json(path, results, folder, absent, options):

@@ -22,6 +22,9 @@ class Spec:
     #: a second name the function may have in older years (looked up when the first is missing)
     aliases: Tuple[Tuple[str, ...], ...] = ()
     extra: dict = field(default_factory=dict)
+    #: libraries the check needs in this Python (torch): where one cannot be imported the function is
+    #: reported as "not checked", without importing the student's module
+    needs: Tuple[str, ...] = ()
 
     @property
     def name(self):
@@ -31,13 +34,13 @@ class Spec:
 _TABLE: List[Spec] = []
 
 
-def spec(module, attrs, speed=None, stub_methods=(), aliases=()):
+def spec(module, attrs, speed=None, stub_methods=(), aliases=(), needs=()):
     """Decorator registering ``check`` as the spec of ``module.attrs``."""
     if isinstance(attrs, str):
         attrs = tuple(attrs.split("."))
 
     def register(check):
-        _TABLE.append(Spec(module, tuple(attrs), check, speed, tuple(stub_methods), tuple(aliases)))
+        _TABLE.append(Spec(module, tuple(attrs), check, speed, tuple(stub_methods), tuple(aliases), needs=tuple(needs)))
         return check
 
     return register
@@ -47,9 +50,10 @@ def all_specs():
     """Every spec, in the report's order (the assignments' order)."""
     if not _TABLE:
         from . import _specs_features, _specs_knn, _specs_layers, _specs_linear, _specs_nets, _specs_optim  # noqa: F401
+        from . import _specs_netvis  # noqa: F401
     order = ["layers", "optim", "classifiers.k_nearest_neighbor", "classifiers.linear_svm", "classifiers.softmax",
              "classifiers.linear_classifier", "classifiers.neural_net", "layer_utils", "classifiers.fc_net",
-             "classifiers.cnn", "features"]
+             "classifiers.cnn", "features", "net_visualization_pytorch"]
     return sorted(_TABLE, key=lambda s: order.index(s.module) if s.module in order else len(order))
 
 

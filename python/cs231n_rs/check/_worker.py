@@ -37,6 +37,33 @@ def _preimport():
     _specs.all_specs()
 
 
+def _unavailable(specs):
+    """``{spec name: why}`` for the specs whose check needs a library (``Spec.needs``: torch) that this
+    Python cannot import. Imported here, before the student's folder goes on sys.path."""
+    import importlib
+
+    why, out = {}, {}
+    for s in specs:
+        for lib in s.needs:
+            if lib not in why:
+                try:
+                    importlib.import_module(lib)
+                    why[lib] = None
+                except Exception as exc:  # noqa: BLE001 - a missing or broken install
+                    why[lib] = "%s: %s" % (type(exc).__name__, exc)
+            if why[lib] and s.name not in out:
+                out[s.name] = (lib, why[lib], s.needs)
+    return out
+
+
+def not_checked_result(name, lib, why, needs=()):
+    """The result of a function whose check needs ``lib`` (of ``needs``), which this Python cannot import."""
+    libs = " and ".join(needs or (lib,))
+    return {"function": name, "status": "not checked", "max_rel_error": None, "case": None,
+            "hint": "Install %s in this Python (%s) to check this function." % (libs, sys.executable),
+            "speedup": None, "message": "needs %s, which this Python cannot import (%s)" % (lib, why)}
+
+
 class _Protocol:
     def __init__(self):
         # Our own copy of the real stdout; fd 1 then points at stderr, so that whatever the
@@ -67,11 +94,20 @@ def main(job_json):
     _preimport()
     from . import _specs, _student
 
+    specs = {s.name: s for s in _specs.all_specs()}
+    # Without torch the student's net_visualization_pytorch.py cannot even be imported: not their fault.
+    missing = _unavailable([specs[n] for n in job["functions"]])
+    for name, (lib, why, needs) in missing.items():
+        proto.send(event="start", function=name)
+        proto.send(event="result", result=not_checked_result(name, lib, why, needs))
+    job["functions"] = [n for n in job["functions"] if n not in missing]
+    if not job["functions"]:
+        proto.send(event="done")
+        return
     folder = job["folder"]
     _limit_memory(job.get("memory_bytes", 0))
     _student.put_first_on_path(folder)
     _student.forget_student_modules()
-    specs = {s.name: s for s in _specs.all_specs()}
     try:
         module, note = _student.import_module(folder, job["module"])
     except BaseException as exc:  # noqa: BLE001 - the student's import may raise anything

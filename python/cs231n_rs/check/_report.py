@@ -81,8 +81,14 @@ def summary_line(results):
 
 
 def write_json(path, results, folder, absent, options):
-    doc = {"folder": folder, "functions": [_ordered(r) for r in results], "summary": counts(results),
-           "not_found": absent, "options": options}
+    """The report as JSON: ``functions`` holds the functions with one of the four verdicts (ok,
+    wrong, not implemented, error); those this Python could not check (a missing library) are listed
+    apart, under ``not_checked``, with the reason, like the ``not_found`` ones."""
+    checked = [r for r in results if r["status"] != "not checked"]
+    skipped = [{"function": r["function"], "message": r.get("message"), "hint": r.get("hint")}
+               for r in results if r["status"] == "not checked"]
+    doc = {"folder": folder, "functions": [_ordered(r) for r in checked], "summary": counts(results),
+           "not_checked": skipped, "not_found": absent, "options": options}
     text = json.dumps(doc, indent=2, allow_nan=False, default=str)
     if path == "-":
         sys.stdout.write(text + "\n")

@@ -129,6 +129,9 @@ impl ScoreLoss for SoftmaxCrossEntropy {
         if c == 0 {
             return Self::block_rows(s, c, y);
         }
+        if c <= Self::NARROW {
+            return Self::block_narrow(s, c, y);
+        }
         const ROWS: usize = 64;
         let mut loss = 0.0;
         let mut shifted_y = [T::zero(); ROWS];
@@ -161,6 +164,68 @@ impl ScoreLoss for SoftmaxCrossEntropy {
 }
 
 impl SoftmaxCrossEntropy {
+    /// Classes up to which [`Self::block_narrow`] serves a block.
+    const NARROW: usize = 16;
+
+    /// `row` for few classes (C <= 16, as the assignments' 10): a row is too short for vectors,
+    /// so each group of 64 rows is transposed to (C, 64) and every step (max, shift, exp, sums, ln)
+    /// runs across the 64 rows. The same operations in the same order per row as `row`: the
+    /// same bits.
+    #[inline(always)]
+    fn block_narrow<T: Real>(s: &mut [T], c: usize, y: &[i64]) -> f64 {
+        const ROWS: usize = 64;
+        let mut t = [T::zero(); ROWS * Self::NARROW];
+        let t = &mut t[..ROWS * c];
+        let mut loss = 0.0;
+        for (part, ys) in s.chunks_mut(ROWS * c).zip(y.chunks(ROWS)) {
+            let nr = ys.len();
+            for (r, row) in part.chunks_exact(c).enumerate() {
+                for (j, &v) in row.iter().enumerate() {
+                    t[j * ROWS + r] = v;
+                }
+            }
+            let mut m = [T::neg_infinity(); ROWS];
+            for col in t.chunks_exact(ROWS) {
+                for (a, &v) in m.iter_mut().zip(col) {
+                    *a = a.nan_max(v);
+                }
+            }
+            for col in t.chunks_exact_mut(ROWS) {
+                for (v, &mr) in col.iter_mut().zip(&m) {
+                    *v -= mr;
+                }
+            }
+            let mut shifted_y = [T::zero(); ROWS];
+            for (r, (sy, &l)) in shifted_y.iter_mut().zip(ys).enumerate() {
+                *sy = t[l as usize * ROWS + r];
+            }
+            for v in t.iter_mut() {
+                *v = v.exp_v();
+            }
+            let mut sums = [T::zero(); ROWS];
+            for col in t.chunks_exact(ROWS) {
+                for (a, &v) in sums.iter_mut().zip(col) {
+                    *a += v;
+                }
+            }
+            let (mut inv, mut logs) = ([T::zero(); ROWS], [T::zero(); ROWS]);
+            for ((i, lg), &sm) in inv.iter_mut().zip(logs.iter_mut()).zip(&sums) {
+                *i = T::one() / sm;
+                *lg = sm.ln_v();
+            }
+            for (r, (row, &l)) in part.chunks_exact_mut(c).zip(ys).enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = t[j * ROWS + r] * inv[r];
+                }
+                row[l as usize] -= T::one();
+            }
+            for (lg, sy) in logs.iter().zip(&shifted_y).take(nr) {
+                loss += (*lg - *sy).wide();
+            }
+        }
+        loss
+    }
+
     fn block_rows<T: Real>(s: &mut [T], c: usize, y: &[i64]) -> f64 {
         s.chunks_exact_mut(c.max(1))
             .zip(y)

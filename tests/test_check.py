@@ -116,6 +116,11 @@ def test_each_convention_mistake_is_wrong_with_its_hint():
     assert results["layers.batchnorm_backward"]["status"] == "wrong"
     assert "batchnorm_forward is wrong too" in results["layers.batchnorm_backward"]["hint"]
     assert "hint: Ties in the vote go to the smaller label" in out
+    # A wrong shape and an exception, planted too.
+    relu = results["layers.relu_backward"]
+    assert relu["status"] == "wrong" and "the right number of values but the shape" in relu["hint"], relu
+    ln = results["layers.layernorm_forward"]
+    assert ln["status"] == "error" and "NameError" in ln["message"] and "layers.py" in ln["message"], ln
 
 
 def test_starter_stubs_are_not_implemented_and_do_not_fail():

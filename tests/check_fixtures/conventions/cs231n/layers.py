@@ -1,8 +1,11 @@
-"""A student's layers with three classic mistakes (the rest is the reference's):
+"""A student's layers with three classic mistakes, a wrong shape and an exception (the rest is the
+reference's):
 
 * dropout_forward takes p as the probability of DROPPING a unit;
 * batchnorm_forward normalizes with the unbiased variance (ddof=1);
-* batchnorm_backward_alt unpacks a cache that batchnorm_forward does not return.
+* batchnorm_backward_alt unpacks a cache that batchnorm_forward does not return;
+* relu_backward returns dx flattened (the right values, not in x's shape);
+* layernorm_forward uses a name it never defined (a NameError).
 """
 
 import numpy as np
@@ -52,3 +55,16 @@ def batchnorm_backward_alt(dout, cache):
     dx_hat = dout * gamma
     dx = inv_std / N * (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
     return dx, dgamma, dbeta
+
+
+def relu_backward(dout, cache):
+    x = cache
+    return (dout * (x > 0)).reshape(-1)
+
+
+def layernorm_forward(x, gamma, beta, ln_param):
+    eps = ln_param.get("eps", 1e-5)
+    mu = x.mean(axis=1, keepdims=True)
+    var = x.var(axis=1, keepdims=True)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (x_hat, gamma, sigma)  # noqa: F821 - sigma was never defined

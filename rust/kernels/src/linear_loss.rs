@@ -855,6 +855,38 @@ mod tests {
         all_widths::<SoftmaxCrossEntropy>();
     }
 
+    /// The transposed block of few classes gives `row`'s bits, NaN and inf rows included.
+    fn narrow_block_is_row_by_row<T: Real>() {
+        for c in 1..=SoftmaxCrossEntropy::NARROW + 2 {
+            for n in [1usize, 63, 64, 65, 130] {
+                let mut s: Vec<T> = (0..n * c)
+                    .map(|i| T::of(((i as f64 + 0.5) * 0.613).sin() * 7.0))
+                    .collect();
+                if n > 2 {
+                    s[c] = T::nan();
+                    s[2 * c] = T::infinity();
+                }
+                let y: Vec<i64> = (0..n).map(|i| ((i * 7) % c) as i64).collect();
+                let mut a = s.clone();
+                let la = SoftmaxCrossEntropy::block(&mut a, c, &y);
+                let mut b = s.clone();
+                let lb = SoftmaxCrossEntropy::block_rows(&mut b, c, &y);
+                assert_eq!(la.to_bits(), lb.to_bits(), "c={c} n={n}: loss {la} vs {lb}");
+                let same = a
+                    .iter()
+                    .zip(&b)
+                    .all(|(p, q)| p.wide().to_bits() == q.wide().to_bits());
+                assert!(same, "c={c} n={n}: dx differs");
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_softmax_block_is_the_row_kernel_bit_for_bit() {
+        narrow_block_is_row_by_row::<f64>();
+        narrow_block_is_row_by_row::<f32>();
+    }
+
     #[test]
     fn same_bits_for_any_thread_count() {
         let (n, d, c) = (1000, 70, 10);
